@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/* daemon.c - check, start, reload, stop (see daemon.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "event.h"
+#include "log.h"
+#include "net.h"
+#include "settings.h"
+
+#define MAX_PLUGINS 32
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Checks the schema cannot express: they need the set of loaded plugins. */
+static int check_semantics(const struct daemon *dm, const struct conf *c, struct diag *d)
+{
+	int bad = 0;
+	const struct kanmon_conf *root = conf_root(c);
+	size_t n = conf_count(root, "log.subsystems");
+	for (size_t i = 0; i < n; i++) {
+		const char *value, *name = conf_map_at(root, "log.subsystems", i, &value);
+		bool known = plugins_find(&dm->plugins, name) != NULL;
+		for (const char *const *s = core_subsystems; *s && !known; s++)
+			known = !strcmp(*s, name);
+		if (!known) {
+			char where[512], path[256];
+			snprintf(path, sizeof(path), "log.subsystems.%s", name);
+			conf_where(c, path, where, sizeof(where));
+			diag_add(d, "%s: %s: unknown subsystem: use a core subsystem (core, conf, net, plugin, pool, store, session, ctl) or an enabled plugin's name",
+				 where, path);
+			bad++;
+		}
+	}
+	return bad ? -EINVAL : 0;
+}
+
+static void apply_log_levels(const struct daemon *dm, const struct conf *c)
+{
+	const struct kanmon_conf *root = conf_root(c);
+	log_reset_levels();
+	if (dm->debug) {
+		log_set_default_level(KANMON_LOG_DEBUG);
+		return;
+	}
+	log_set_default_level(log_level_from_name(conf_string(root, "log.level")));
+	size_t n = conf_count(root, "log.subsystems");
+	for (size_t i = 0; i < n; i++) {
+		const char *value, *name = conf_map_at(root, "log.subsystems", i, &value);
+		log_set_level(name, log_level_from_name(value));
+	}
+}
+
+int daemon_configure(struct daemon *dm, const char *path, struct diag *d)
+{
+	struct conf *c = NULL;
+	int err = conf_parse(path, &c, d);
+	if (err)
+		return err;
+	const char *names[MAX_PLUGINS];
+	size_t n = conf_plugins(c, names, MAX_PLUGINS);
+	const char *dir = conf_raw_string(c, "plugin_dir");
+	for (size_t i = 0; core_settings[i].name && !dir; i++)
+		if (!strcmp(core_settings[i].name, "plugin_dir"))
+			dir = core_settings[i].def;
+	char where_buf[MAX_PLUGINS][512];
+	const char *where[MAX_PLUGINS];
+	for (size_t i = 0; i < n; i++) {
+		char path_buf[64];
+		snprintf(path_buf, sizeof(path_buf), "plugins.[%zu]", i);
+		conf_where(c, path_buf, where_buf[i], sizeof(where_buf[i]));
+		where[i] = where_buf[i];
+	}
+	/* a bad plugin still lets us report the rest of the file's problems */
+	int perr = plugins_load(&dm->plugins, dir, names, where, n, d);
+	dm->schemas = plugins_schemas(&dm->plugins);
+	struct conf_group_schema *groups = calloc(n + 1, sizeof(*groups));
+	if (!dm->schemas || !groups) {
+		free(groups);
+		conf_free(c);
+		return -ENOMEM;
+	}
+	/* refused plugins' groups are not checked: their refusal says it all */
+	size_t n_groups = dm->plugins.n;
+	memcpy(groups, dm->schemas, n_groups * sizeof(*groups));
+	for (size_t i = 0; i < n; i++)
+		if (!plugins_find(&dm->plugins, names[i]))
+			groups[n_groups++] = (struct conf_group_schema){ .name = names[i], .unchecked = true };
+	err = conf_validate(c, core_settings, groups, n_groups, d);
+	free(groups);
+	if (!err)
+		err = check_semantics(dm, c, d);
+	if (!err)
+		err = perr;
+	if (err) {
+		conf_free(c);
+		return err;
+	}
+	free(dm->conf_path);
+	dm->conf_path = strdup(path);
+	dm->conf = c;
+	apply_log_levels(dm, c);
+	return dm->conf_path ? 0 : -ENOMEM;
+}
+
+static void on_stop_signal(int signo, void *arg)
+{
+	struct daemon *dm = arg;
+	log_notice("core", "%s received: stopping", strsignal(signo));
+	daemon_stop(dm);
+}
+
+static void on_reload_signal(int signo, void *arg)
+{
+	struct daemon *dm = arg;
+	struct diag d = { 0 };
+	(void)signo;
+	daemon_reload(dm, &d);
+	diag_clear(&d);
+}
+
+int daemon_start(struct daemon *dm, struct diag *d)
+{
+	double t0 = now_ms();
+	const struct kanmon_conf *root = conf_root(dm->conf);
+	size_t n_listen = conf_count(root, "listen");
+	const char *listen[16];
+	for (size_t i = 0; i < n_listen && i < 16; i++)
+		listen[i] = conf_string_at(root, "listen", i);
+	signal(SIGPIPE, SIG_IGN);
+	dm->loop = ev_loop_new();
+	if (!dm->loop)
+		return -ENOMEM;
+	dm->net = net_new(dm->loop, listen, n_listen < 16 ? n_listen : 16);
+	if (!dm->net)
+		return -ENOMEM;
+	dm->plugins.loop = dm->loop;
+	dm->plugins.net = dm->net;
+	if (ev_signal(dm->loop, SIGTERM, on_stop_signal, dm) || ev_signal(dm->loop, SIGINT, on_stop_signal, dm) ||
+	    ev_signal(dm->loop, SIGHUP, on_reload_signal, dm))
+		return -ENOMEM;
+	int err = plugins_init(&dm->plugins, dm->conf, d);
+	if (err)
+		return err;
+	dm->running = true;
+	char names[512] = "";
+	size_t off = 0;
+	for (size_t i = 0; i < dm->plugins.n && off < sizeof(names); i++)
+		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "",
+					dm->plugins.v[i]->desc->name);
+	log_notice("core", "kanmond " KANMON_VERSION " ready in %.1f ms: %zu plugin%s (%s)", now_ms() - t0,
+		   dm->plugins.n, dm->plugins.n == 1 ? "" : "s", names);
+	return 0;
+}
+
+int daemon_run(struct daemon *dm)
+{
+	return ev_run(dm->loop);
+}
+
+int daemon_reload(struct daemon *dm, struct diag *d)
+{
+	double t0 = now_ms();
+	struct conf *c = NULL;
+	size_t before = d->n;
+	int err = conf_parse(dm->conf_path, &c, d);
+	if (!err)
+		err = conf_validate(c, core_settings, dm->schemas, dm->plugins.n, d);
+	if (!err)
+		err = check_semantics(dm, c, d);
+	if (!err) {
+		struct diag changed = { 0 };
+		if (conf_check_reload(dm->conf, c, &changed)) {
+			for (size_t i = 0; i < changed.n; i++)
+				diag_add(d, "%s: %s: cannot change on reload: restart kanmond to apply it",
+					 dm->conf_path, changed.lines[i]);
+			err = -EINVAL;
+		}
+		diag_clear(&changed);
+	}
+	if (err) {
+		for (size_t i = before; i < d->n; i++)
+			log_err("conf", "%s", d->lines[i]);
+		log_err("conf", "reload refused: keeping the running configuration");
+		conf_free(c);
+		return err;
+	}
+	apply_log_levels(dm, c);
+	int failed = plugins_reload(&dm->plugins, c);
+	/* plugins that did not take the new one still hold a reference to theirs */
+	conf_free(dm->conf);
+	dm->conf = c;
+	log_notice("conf", "configuration reloaded from %s in %.2f ms%s", dm->conf_path, now_ms() - t0,
+		   failed ? " (some plugins kept their previous settings)" : "");
+	return 0;
+}
+
+void daemon_stop(struct daemon *dm)
+{
+	if (dm->loop)
+		ev_stop(dm->loop);
+}
+
+void daemon_free(struct daemon *dm)
+{
+	plugins_fini(&dm->plugins);
+	net_free(dm->net);
+	dm->net = NULL;
+	ev_loop_free(dm->loop);
+	dm->loop = NULL;
+	plugins_unload(&dm->plugins);
+	free(dm->schemas);
+	dm->schemas = NULL;
+	conf_free(dm->conf);
+	dm->conf = NULL;
+	free(dm->conf_path);
+	dm->conf_path = NULL;
+	log_reset_levels();
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.h - kanmond's life cycle: check a configuration, start, reload,
+ * stop. main.c only parses arguments and calls these, so tests and the
+ * benchmarks drive the very same code.
+ */
+#ifndef KANMON_CORE_DAEMON_H
+#define KANMON_CORE_DAEMON_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+#include "diag.h"
+#include "plugin.h"
+
+struct ev_loop;
+struct net;
+
+struct daemon {
+	char *conf_path;
+	struct conf *conf;		/* the running (validated) configuration */
+	struct plugin_set plugins;
+	struct conf_group_schema *schemas;
+	struct ev_loop *loop;
+	struct net *net;
+	bool debug;			/* -d: debug everywhere, over log.level */
+	bool running;
+};
+
+/* Parse, load plugins, validate. Every problem is one line in d. 0 / -errno. */
+int daemon_configure(struct daemon *dm, const char *path, struct diag *d);
+/* Event loop, sockets, plugin init, signal handlers. 0 / -errno (reasons in d). */
+int daemon_start(struct daemon *dm, struct diag *d);
+int daemon_run(struct daemon *dm);
+/* Re-read conf_path; on any error keep the running configuration. 0 / -errno. */
+int daemon_reload(struct daemon *dm, struct diag *d);
+void daemon_stop(struct daemon *dm);
+void daemon_free(struct daemon *dm);	/* fini plugins, close everything */
+
+#endif

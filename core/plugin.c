@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: MIT */
+/* plugin.c - dlopen, descriptor checks, dependency order, host table. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "log.h"
+#include "net.h"
+#include "plugin.h"
+
+/* ---- host table -------------------------------------------------------- */
+
+static struct plugin *owner_of(const struct kanmon_host *h)
+{
+	/* host is the first member of struct plugin */
+	return (struct plugin *)(void *)h;
+}
+
+static void host_log(const struct kanmon_host *h, int level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(h->plugin_name, level, fmt, ap);
+	va_end(ap);
+}
+
+static bool host_log_enabled(const struct kanmon_host *h, int level)
+{
+	return log_enabled(h->plugin_name, level);
+}
+
+static struct kanmon_timer *host_timer_new(const struct kanmon_host *h, void (*cb)(void *), void *arg)
+{
+	struct plugin *p = owner_of(h);
+	return ev_timer_new(p->set->loop, cb, arg, p);
+}
+
+static struct kanmon_watch *host_watch_new(const struct kanmon_host *h, int fd, unsigned events,
+					   void (*cb)(int, unsigned, void *), void *arg)
+{
+	struct plugin *p = owner_of(h);
+	return ev_watch_new(p->set->loop, fd, events, cb, arg, p);
+}
+
+static int host_post(const struct kanmon_host *h, void (*fn)(void *), void *arg)
+{
+	return ev_post(owner_of(h)->set->loop, fn, arg);
+}
+
+static int host_net_register(const struct kanmon_host *h, const struct kanmon_net_handler *nh,
+			     struct kanmon_net_reg **reg)
+{
+	struct plugin *p = owner_of(h);
+	return net_register(p->set->net, nh, p, h->plugin_name, reg);
+}
+
+static int host_net_send(const struct kanmon_host *h, uint16_t port, const struct sockaddr *local,
+			 const struct sockaddr *peer, const void *buf, size_t len, uint16_t flags)
+{
+	return net_send(owner_of(h)->set->net, port, local, peer, buf, len, flags);
+}
+
+static const struct kanmon_host host_template = {
+	.size = sizeof(struct kanmon_host),
+	.abi_major = KANMON_ABI_MAJOR,
+	.abi_minor = KANMON_ABI_MINOR,
+	.log = host_log,
+	.log_enabled = host_log_enabled,
+	.timer_new = host_timer_new,
+	.timer_arm = ev_timer_arm,
+	.timer_cancel = ev_timer_cancel,
+	.timer_free = ev_timer_free,
+	.watch_new = host_watch_new,
+	.watch_free = ev_watch_free,
+	.post = host_post,
+	.net_register = host_net_register,
+	.net_unregister = net_unregister,
+	.net_send = host_net_send,
+	.conf_bool = conf_bool,
+	.conf_int = conf_int,
+	.conf_float = conf_float,
+	.conf_string = conf_string,
+	.conf_count = conf_count,
+	.conf_string_at = conf_string_at,
+	.conf_group = conf_group,
+	.conf_group_at = conf_group_at,
+};
+
+/* ---- loading ----------------------------------------------------------- */
+
+static bool name_ok(const char *name)
+{
+	if (!name || !name[0] || strlen(name) > 64)
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+			return false;
+	return true;
+}
+
+void plugin_close(struct plugin *p)
+{
+	if (!p)
+		return;
+	if (p->dl)
+		dlclose(p->dl);
+	free(p->path);
+	free(p);
+}
+
+#define REFUSE(...)                                         \
+	do {                                                \
+		char why_[512];                             \
+		snprintf(why_, sizeof(why_), __VA_ARGS__);  \
+		diag_add(d, "plugin %s refused: %s", path, why_); \
+		goto refuse;                                \
+	} while (0)
+
+int plugin_open(const char *path, struct plugin **out, struct diag *d)
+{
+	struct plugin *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->path = strdup(path);
+	if (!p->path) {
+		free(p);
+		return -ENOMEM;
+	}
+	/* RTLD_LOCAL: plugins never see each other's symbols, only the host table */
+	p->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!p->dl)
+		REFUSE("cannot load: %s", dlerror());
+	const struct kanmon_plugin *desc = dlsym(p->dl, "kanmon_plugin");
+	if (!desc)
+		REFUSE("no 'kanmon_plugin' descriptor exported (not a kanmon plugin, or built without KANMON_PLUGIN())");
+	if (desc->abi_major != KANMON_ABI_MAJOR)
+		REFUSE("built for plugin ABI %u.%u but this kanmond speaks ABI %u.%u: rebuild the plugin against this kanmon's headers",
+		       desc->abi_major, desc->abi_minor, KANMON_ABI_MAJOR, KANMON_ABI_MINOR);
+	if (desc->abi_minor > KANMON_ABI_MINOR)
+		REFUSE("built for plugin ABI %u.%u, newer than this kanmond's %u.%u: upgrade kanmond",
+		       desc->abi_major, desc->abi_minor, KANMON_ABI_MAJOR, KANMON_ABI_MINOR);
+	if (desc->size < offsetof(struct kanmon_plugin, reserved))
+		REFUSE("descriptor is %u bytes, smaller than ABI %u.0 requires: corrupt or hand-made descriptor",
+		       desc->size, KANMON_ABI_MAJOR);
+	if (!name_ok(desc->name))
+		REFUSE("descriptor name is missing or not made of [a-z0-9_-]");
+	if (!desc->init)
+		REFUSE("descriptor has no init function");
+	struct diag schema_errs = { 0 };
+	if (conf_schema_check(desc->name, desc->settings, &schema_errs)) {
+		char first[400];
+		snprintf(first, sizeof(first), "%s", schema_errs.lines[0]);
+		diag_clear(&schema_errs);
+		REFUSE("%s", first);
+	}
+	p->desc = desc;
+	p->host = host_template;
+	p->host.plugin_name = desc->name;
+	*out = p;
+	return 0;
+refuse:
+	plugin_close(p);
+	return -EINVAL;
+}
+
+static bool provides(const struct plugin *p, const char *what)
+{
+	if (!strcmp(p->desc->name, what))
+		return true;
+	for (const char *const *c = p->desc->provides; c && *c; c++)
+		if (!strcmp(*c, what))
+			return true;
+	return false;
+}
+
+/*
+ * Order by requirements (Kahn's algorithm on at most a handful of plugins).
+ * Refuses plugins with unmet requirements or in a cycle.
+ */
+static int order(struct plugin_set *ps, struct diag *d)
+{
+	size_t n = ps->n, done = 0;
+	struct plugin **sorted = calloc(n ? n : 1, sizeof(*sorted));
+	bool *placed = calloc(n ? n : 1, sizeof(*placed));
+	int err = 0;
+	if (!sorted || !placed) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (const char *const *r = ps->v[i]->desc->requires; r && *r; r++) {
+			bool met = false;
+			for (size_t j = 0; j < n; j++)
+				met |= j != i && provides(ps->v[j], *r);
+			if (!met) {
+				diag_add(d, "plugin %s refused: requires '%s', which no enabled plugin provides: add a plugin that provides it to 'plugins'",
+					 ps->v[i]->path, *r);
+				err = -EINVAL;
+			}
+		}
+	}
+	if (err)
+		goto out;
+	while (done < n) {
+		bool progress = false;
+		for (size_t i = 0; i < n; i++) {
+			if (placed[i])
+				continue;
+			bool ready = true;
+			for (const char *const *r = ps->v[i]->desc->requires; r && *r && ready; r++)
+				for (size_t j = 0; j < n; j++)
+					if (j != i && !placed[j] && provides(ps->v[j], *r))
+						ready = false;
+			if (ready) {
+				placed[i] = true;
+				sorted[done++] = ps->v[i];
+				progress = true;
+			}
+		}
+		if (!progress) {
+			for (size_t i = 0; i < n; i++)
+				if (!placed[i])
+					diag_add(d, "plugin %s refused: its requirements form a cycle", ps->v[i]->path);
+			err = -EINVAL;
+			goto out;
+		}
+	}
+	memcpy(ps->v, sorted, n * sizeof(*sorted));
+out:
+	free(sorted);
+	free(placed);
+	return err;
+}
+
+int plugins_load(struct plugin_set *ps, const char *dir, const char *const *names,
+		 const char *const *where, size_t n, struct diag *d)
+{
+	int err = 0;
+	ps->v = calloc(n ? n : 1, sizeof(*ps->v));
+	if (!ps->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char path[4096];
+		const char *at = where ? where[i] : "";
+		const char *sep = where ? ": plugins: " : "";
+		if (!name_ok(names[i])) {
+			diag_add(d, "%s%splugin '%s' refused: a plugin name is made of [a-z0-9_-] only", at, sep,
+				 names[i]);
+			err = -EINVAL;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s.so", dir, names[i]);
+		bool twice = false;
+		for (size_t j = 0; j < i; j++)
+			twice |= !strcmp(names[j], names[i]);
+		if (twice) {
+			diag_add(d, "%s%splugin %s refused: listed twice", at, sep, path);
+			err = -EINVAL;
+			continue;
+		}
+		if (access(path, F_OK)) {
+			diag_add(d, "%s%splugin '%s' refused: unknown plugin, there is no %s", at, sep, names[i],
+				 path);
+			err = -EINVAL;
+			continue;
+		}
+		struct plugin *p;
+		int r = plugin_open(path, &p, d);
+		if (r) {
+			err = r;
+			continue;
+		}
+		const struct plugin *dup = plugins_find(ps, p->desc->name);
+		if (dup) {
+			diag_add(d, "plugin %s refused: its name '%s' duplicates the plugin loaded from %s",
+				 path, p->desc->name, dup->path);
+			plugin_close(p);
+			err = -EINVAL;
+			continue;
+		}
+		p->set = ps;
+		ps->v[ps->n++] = p;
+	}
+	if (!err)
+		err = order(ps, d);
+	return err;
+}
+
+const struct plugin *plugins_find(const struct plugin_set *ps, const char *name)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (!strcmp(ps->v[i]->desc->name, name))
+			return ps->v[i];
+	return NULL;
+}
+
+struct conf_group_schema *plugins_schemas(const struct plugin_set *ps)
+{
+	struct conf_group_schema *g = calloc(ps->n ? ps->n : 1, sizeof(*g));
+	for (size_t i = 0; g && i < ps->n; i++) {
+		g[i].name = ps->v[i]->desc->name;
+		g[i].settings = ps->v[i]->desc->settings;
+	}
+	return g;
+}
+
+static void reclaim(struct plugin *p)
+{
+	size_t left = 0;
+	if (p->set->loop)
+		left += ev_free_owned(p->set->loop, p);
+	if (p->set->net)
+		left += net_unregister_owned(p->set->net, p);
+	if (left)
+		log_warn("plugin", "%s left %zu timer(s), watch(es) or socket registration(s) behind; released them",
+			 p->desc->name, left);
+}
+
+int plugins_init(struct plugin_set *ps, struct conf *c, struct diag *d)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		struct plugin *p = ps->v[i];
+		const struct kanmon_conf *group = conf_group_of(c, p->desc->name);
+		int r = p->desc->init(&p->host, group, &p->state);
+		if (r) {
+			diag_add(d, "plugin %s refused: init failed: %s", p->path,
+				 strerror(r < 0 ? -r : EINVAL));
+			/* undo what init itself may have registered before failing */
+			reclaim(p);
+			for (size_t j = i; j-- > 0;) {
+				if (ps->v[j]->desc->fini)
+					ps->v[j]->desc->fini(ps->v[j]->state);
+				ps->v[j]->initialized = 0;
+				reclaim(ps->v[j]);
+				conf_free(ps->v[j]->conf);
+				ps->v[j]->conf = NULL;
+			}
+			return r < 0 ? r : -EINVAL;
+		}
+		p->initialized = 1;
+		p->conf = conf_ref(c);
+		log_debug("plugin", "%s %s initialised", p->desc->name, p->desc->version ? p->desc->version : "");
+	}
+	return 0;
+}
+
+int plugins_reload(struct plugin_set *ps, struct conf *c)
+{
+	int failed = 0;
+	for (size_t i = 0; i < ps->n; i++) {
+		struct plugin *p = ps->v[i];
+		if (!p->initialized || !p->desc->reload)
+			continue;
+		int r = p->desc->reload(p->state, conf_group_of(c, p->desc->name));
+		if (r) {
+			log_err("plugin", "%s: reload failed (%s): it keeps its previous settings",
+				p->desc->name, strerror(r < 0 ? -r : EINVAL));
+			failed++;
+			continue;
+		}
+		conf_free(p->conf);
+		p->conf = conf_ref(c);
+	}
+	return failed;
+}
+
+void plugins_fini(struct plugin_set *ps)
+{
+	for (size_t i = ps->n; i-- > 0;) {
+		struct plugin *p = ps->v[i];
+		if (!p->initialized)
+			continue;
+		if (p->desc->fini)
+			p->desc->fini(p->state);
+		p->initialized = 0;
+		reclaim(p);
+		conf_free(p->conf);
+		p->conf = NULL;
+	}
+}
+
+void plugins_unload(struct plugin_set *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		plugin_close(ps->v[i]);
+	free(ps->v);
+	ps->v = NULL;
+	ps->n = 0;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kanmon/host.h - what the daemon offers a plugin: a versioned function table.
+ *
+ * Each plugin gets its own const struct kanmon_host in init(); pass it back as
+ * the first argument so the core knows who is calling (log prefix, resource
+ * ownership). A table instead of symbols exported by the executable keeps
+ * plugins free of -rdynamic, lets unit tests pass a fake host, and lets the ABI
+ * grow: new members are only ever appended, `size` says how many exist.
+ * Check `host->size > offsetof(struct kanmon_host, member)` before calling a
+ * member added after the minor you require.
+ *
+ * Threading: every function here must be called on the event-loop thread,
+ * except post(), which any thread may call.
+ *
+ * Ownership: timers, watches and net registrations belong to the plugin that
+ * created them. The core releases whatever is left after fini() (and logs it
+ * as a plugin bug), so a sloppy plugin cannot crash the daemon at exit.
+ */
+#ifndef KANMON_HOST_H
+#define KANMON_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <kanmon/conf.h>
+#include <kanmon/log.h>
+#include <kanmon/net.h>
+
+struct kanmon_timer;
+struct kanmon_watch;
+struct kanmon_net_reg;
+
+#define KANMON_WATCH_READ  0x02
+#define KANMON_WATCH_WRITE 0x04
+
+struct kanmon_host {
+	uint32_t size;			/* sizeof(struct kanmon_host) of the daemon */
+	uint16_t abi_major, abi_minor;	/* the daemon's ABI */
+	const char *plugin_name;	/* the name this table was made for */
+
+	/* -- logging: one line, no trailing newline, no secrets. -- */
+	void (*log)(const struct kanmon_host *h, int level, const char *fmt, ...)
+		KANMON_PRINTF(3, 4);
+	bool (*log_enabled)(const struct kanmon_host *h, int level);
+
+	/* -- timers: one-shot, re-arm from the callback for periodic work. -- */
+	struct kanmon_timer *(*timer_new)(const struct kanmon_host *h,
+					  void (*cb)(void *arg), void *arg);
+	void (*timer_arm)(struct kanmon_timer *t, uint64_t msec);
+	void (*timer_cancel)(struct kanmon_timer *t);
+	void (*timer_free)(struct kanmon_timer *t);	/* NULL is fine */
+
+	/* -- file descriptor watches (persistent until freed). -- */
+	struct kanmon_watch *(*watch_new)(const struct kanmon_host *h, int fd, unsigned events,
+					  void (*cb)(int fd, unsigned events, void *arg),
+					  void *arg);
+	void (*watch_free)(struct kanmon_watch *w);	/* NULL is fine; never closes fd */
+
+	/* -- thread-safe: run fn(arg) on the event loop soon. 0 or -errno. -- */
+	int (*post)(const struct kanmon_host *h, void (*fn)(void *arg), void *arg);
+
+	/* -- UDP through the core's sockets (kanmon/net.h). -- */
+	int (*net_register)(const struct kanmon_host *h, const struct kanmon_net_handler *nh,
+			    struct kanmon_net_reg **reg);
+	void (*net_unregister)(struct kanmon_net_reg *reg);	/* NULL is fine */
+	/*
+	 * Send from local port `port`; `local` picks the source address (the
+	 * kanmon_pkt.local of the request, so replies leave from the address the
+	 * client used), NULL lets the kernel choose. 0 or -errno.
+	 */
+	int (*net_send)(const struct kanmon_host *h, uint16_t port, const struct sockaddr *local,
+			const struct sockaddr *peer, const void *buf, size_t len, uint16_t pkt_flags);
+
+	/*
+	 * -- configuration (kanmon/conf.h): `path` is relative to `c`, dotted for
+	 * nested groups ("retransmit.delay"). Values were validated against the
+	 * schema and default when absent; asking for a path or type the schema
+	 * does not declare is a plugin bug: it is logged and 0/NULL returned.
+	 * Strings live as long as `c`.
+	 */
+	bool (*conf_bool)(const struct kanmon_conf *c, const char *path);
+	int64_t (*conf_int)(const struct kanmon_conf *c, const char *path);
+	double (*conf_float)(const struct kanmon_conf *c, const char *path);
+	const char *(*conf_string)(const struct kanmon_conf *c, const char *path);
+	size_t (*conf_count)(const struct kanmon_conf *c, const char *path);	/* list length */
+	const char *(*conf_string_at)(const struct kanmon_conf *c, const char *path, size_t i);
+	const struct kanmon_conf *(*conf_group)(const struct kanmon_conf *c, const char *path);
+	const struct kanmon_conf *(*conf_group_at)(const struct kanmon_conf *c, const char *path,
+						   size_t i);
+};
+
+#endif
