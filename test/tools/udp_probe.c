@@ -3,11 +3,14 @@
  * udp_probe - send a datagram and print the answer; used by the tests, the
  * demo and the start-up benchmark to wait for a UDP service by polling.
  *   udp_probe [-w DEADLINE_MS] [-i INTERVAL_MS] [-q] HOST PORT MESSAGE
+ *   udp_probe -F      print a UDP port that is free on 127.0.0.1 right now
  * Resends every INTERVAL_MS (default 20) until an answer arrives or
  * DEADLINE_MS (default 2000) passes. Exit 0 with the answer on stdout, 1 on
  * timeout, 2 on usage errors.
  */
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +30,19 @@ int main(int argc, char **argv)
 {
 	long deadline = 2000, interval = 20;
 	int quiet = 0, opt;
-	while ((opt = getopt(argc, argv, "w:i:q")) != -1) {
+	while ((opt = getopt(argc, argv, "w:i:qF")) != -1) {
 		switch (opt) {
+		case 'F': {
+			struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+			socklen_t sl = sizeof(sin);
+			int s = socket(AF_INET, SOCK_DGRAM, 0);
+			if (s < 0 || bind(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+			    getsockname(s, (struct sockaddr *)&sin, &sl) < 0)
+				return 2;
+			printf("%u\n", ntohs(sin.sin_port));
+			close(s);
+			return 0;
+		}
 		case 'w': deadline = atol(optarg); break;
 		case 'i': interval = atol(optarg); break;
 		case 'q': quiet = 1; break;
