@@ -326,6 +326,11 @@ static void validate_value(struct vctx *v, config_setting_t *s, const struct kan
 	if (sch->flags & KANMON_CONF_LIST) {
 		int t = config_setting_type(s);
 		bool groups = sch->type == KANMON_CONF_GROUP;
+		if (!groups && t == CONFIG_TYPE_STRING) {
+			/* range = "a-b" reads better than range = ["a-b"]: a one-entry list */
+			validate_scalar(v, s, sch, path);
+			return;
+		}
 		if (groups ? t != CONFIG_TYPE_LIST : (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)) {
 			verr(v, s, path, groups ? "expected a list of groups ( { ... }, ... )"
 						: "expected a list [ ... ] of %s", type_names[sch->type]);
@@ -628,6 +633,8 @@ size_t conf_count(const struct kanmon_conf *n, const char *path)
 	if (!(m->flags & KANMON_CONF_LIST))
 		return 0;
 	config_setting_t *s = member_setting(n, i);
+	if (s && config_setting_type(s) == CONFIG_TYPE_STRING)
+		return 1;
 	return s ? (size_t)config_setting_length(s) : n->slots[i].n_defaults;
 }
 
@@ -637,6 +644,8 @@ const char *conf_string_at(const struct kanmon_conf *n, const char *path, size_t
 	if (i < 0 || !(n->members[i].flags & KANMON_CONF_LIST))
 		return NULL;
 	config_setting_t *s = member_setting(n, i);
+	if (s && config_setting_type(s) == CONFIG_TYPE_STRING)
+		return idx ? NULL : config_setting_get_string(s);
 	if (s)
 		return config_setting_get_string_elem(s, (int)idx);
 	return idx < n->slots[i].n_defaults ? n->slots[i].defaults[idx] : NULL;

@@ -7,19 +7,71 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctl.h"
 #include "daemon.h"
 #include "event.h"
 #include "log.h"
 #include "net.h"
+#include "pool.h"
+#include "session.h"
 #include "settings.h"
+#include "store.h"
 
 #define MAX_PLUGINS 32
+#define EXPIRE_INTERVAL_MS (60 * 1000)
 
 static double now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * Pools from the configuration into `set` (a scratch set for checks, the
+ * live one at start). Each problem is one line naming file:line and pool.
+ */
+static int pools_from_conf(const struct conf *c, struct pool_set *set, struct diag *d)
+{
+	const struct kanmon_conf *root = conf_root(c);
+	size_t n = conf_count(root, "pools");
+	int bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct kanmon_conf *g = conf_group_at(root, "pools", i);
+		const char *ranges[64];
+		struct pool_static statics[256];
+		struct pool_config pc = {
+			.name = conf_string(g, "name"),
+			.ranges = ranges,
+			.n_ranges = conf_count(g, "range"),
+			.lease_time = (uint32_t)conf_int(g, "lease_time"),
+			.statics = statics,
+			.n_statics = conf_count(g, "static"),
+		};
+		if (pc.n_ranges > 64)
+			pc.n_ranges = 64;
+		if (pc.n_statics > 256)
+			pc.n_statics = 256;
+		for (size_t j = 0; j < pc.n_ranges; j++)
+			ranges[j] = conf_string_at(g, "range", j);
+		for (size_t j = 0; j < pc.n_statics; j++) {
+			const struct kanmon_conf *st = conf_group_at(g, "static", j);
+			statics[j] = (struct pool_static){ conf_string(st, "identity"), conf_string(st, "address") };
+		}
+		struct diag pd = { 0 };
+		if (pool_add(set, &pc, &pd)) {
+			char where[512], path[64];
+			snprintf(path, sizeof(path), "pools.[%zu]", i);
+			conf_where(c, path, where, sizeof(where));
+			for (size_t j = 0; j < pd.n; j++)
+				diag_add(d, "%s: pools[%zu]: %s", where, i, pd.lines[j]);
+			if (!pd.n)
+				diag_add(d, "%s: pools[%zu]: cannot create pool '%s'", where, i, pc.name);
+			bad++;
+		}
+		diag_clear(&pd);
+	}
+	return bad ? -EINVAL : 0;
 }
 
 /* Checks the schema cannot express: they need the set of loaded plugins. */
@@ -42,6 +94,10 @@ static int check_semantics(const struct daemon *dm, const struct conf *c, struct
 			bad++;
 		}
 	}
+	struct pool_set *scratch = pool_set_new(NULL);
+	if (!scratch || pools_from_conf(c, scratch, d))
+		bad++;
+	pool_set_free(scratch);
 	return bad ? -EINVAL : 0;
 }
 
@@ -129,6 +185,47 @@ static void on_reload_signal(int signo, void *arg)
 	diag_clear(&d);
 }
 
+static void on_expire(void *arg)
+{
+	struct daemon *dm = arg;
+	size_t n = pool_expire(dm->pools, time(NULL));
+	if (n)
+		log_info("pool", "%zu offline lease%s expired and became free", n, n == 1 ? "" : "s");
+	ev_timer_arm(dm->expire, EXPIRE_INTERVAL_MS);
+}
+
+static int restore_lease(const struct pool_lease_info *l, void *arg)
+{
+	struct daemon *dm = arg;
+	if (pool_restore(dm->pools, l, time(NULL)))
+		log_warn("pool", "stored lease %s of pool '%s' could not be restored", l->identity, l->pool);
+	return 0;
+}
+
+/* Store, pools and their leases of previous runs. */
+static int open_state(struct daemon *dm, struct diag *d)
+{
+	const struct kanmon_conf *root = conf_root(dm->conf);
+	unsigned flags = !strcmp(conf_string(root, "store_sync"), "full") ? STORE_SYNC_FULL : 0;
+	int err = store_open_sqlite(conf_string(root, "state_dir"), flags, &dm->store, d);
+	if (err)
+		return err;
+	struct pool_persist persist = store_pool_persist(dm->store);
+	dm->pools = pool_set_new(&persist);
+	if (!dm->pools)
+		return -ENOMEM;
+	err = pools_from_conf(dm->conf, dm->pools, d);
+	if (err)
+		return err;
+	err = store_lease_foreach(dm->store, restore_lease, dm);
+	if (err) {
+		diag_add(d, "cannot read the stored leases: %s", strerror(-err));
+		return err;
+	}
+	pool_expire(dm->pools, time(NULL));
+	return 0;
+}
+
 int daemon_start(struct daemon *dm, struct diag *d)
 {
 	double t0 = now_ms();
@@ -137,21 +234,48 @@ int daemon_start(struct daemon *dm, struct diag *d)
 	const char *listen[16];
 	for (size_t i = 0; i < n_listen && i < 16; i++)
 		listen[i] = conf_string_at(root, "listen", i);
+	dm->started = time(NULL);
 	signal(SIGPIPE, SIG_IGN);
+	int err = priv_lookup(&dm->priv, conf_string(root, "user"), d);
+	if (err)
+		return err;
+	if (!dm->priv.drop)
+		log_warn("core", "running as root with every capability: set user = \"kanmon\" to drop privileges");
+	err = priv_state_dir(&dm->priv, conf_string(root, "state_dir"), d);
+	if (err)
+		return err;
 	dm->loop = ev_loop_new();
-	if (!dm->loop)
+	dm->sessions = session_registry_new();
+	if (!dm->loop || !dm->sessions)
 		return -ENOMEM;
 	dm->net = net_new(dm->loop, listen, n_listen < 16 ? n_listen : 16);
 	if (!dm->net)
 		return -ENOMEM;
+	err = ctl_open(dm->loop, conf_string(root, "control_socket"), dm->priv.drop ? dm->priv.gid : (gid_t)-1,
+		       daemon_ctl, dm, &dm->ctl, d);
+	if (err)
+		return err;
+	err = priv_switch(&dm->priv, d);
+	if (!err)
+		err = open_state(dm, d);
+	if (err)
+		return err;
 	dm->plugins.loop = dm->loop;
 	dm->plugins.net = dm->net;
+	dm->plugins.pools = dm->pools;
+	dm->plugins.sessions = dm->sessions;
 	if (ev_signal(dm->loop, SIGTERM, on_stop_signal, dm) || ev_signal(dm->loop, SIGINT, on_stop_signal, dm) ||
 	    ev_signal(dm->loop, SIGHUP, on_reload_signal, dm))
 		return -ENOMEM;
-	int err = plugins_init(&dm->plugins, dm->conf, d);
+	err = plugins_init(&dm->plugins, dm->conf, d);
+	if (!err)
+		err = priv_final(&dm->priv, d);
 	if (err)
 		return err;
+	dm->expire = ev_timer_new(dm->loop, on_expire, dm, dm);
+	if (!dm->expire)
+		return -ENOMEM;
+	ev_timer_arm(dm->expire, EXPIRE_INTERVAL_MS);
 	dm->running = true;
 	char names[512] = "";
 	size_t off = 0;
@@ -213,7 +337,18 @@ void daemon_stop(struct daemon *dm)
 
 void daemon_free(struct daemon *dm)
 {
+	/* plugins first: ending their sessions releases leases into the store */
 	plugins_fini(&dm->plugins);
+	ctl_close(dm->ctl);
+	dm->ctl = NULL;
+	ev_timer_free(dm->expire);
+	dm->expire = NULL;
+	session_registry_free(dm->sessions);
+	dm->sessions = NULL;
+	pool_set_free(dm->pools);
+	dm->pools = NULL;
+	store_close(dm->store);
+	dm->store = NULL;
 	net_free(dm->net);
 	dm->net = NULL;
 	ev_loop_free(dm->loop);
@@ -225,5 +360,6 @@ void daemon_free(struct daemon *dm)
 	dm->conf = NULL;
 	free(dm->conf_path);
 	dm->conf_path = NULL;
+	priv_free(&dm->priv);
 	log_reset_levels();
 }

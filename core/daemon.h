@@ -9,12 +9,21 @@
 
 #include <stdbool.h>
 
+#include <time.h>
+
 #include "conf.h"
 #include "diag.h"
 #include "plugin.h"
+#include "priv.h"
+#include "sbuf.h"
 
 struct ev_loop;
 struct net;
+struct ctl;
+struct pool_set;
+struct session_registry;
+struct store;
+struct kanmon_timer;
 
 struct daemon {
 	char *conf_path;
@@ -23,6 +32,13 @@ struct daemon {
 	struct conf_group_schema *schemas;
 	struct ev_loop *loop;
 	struct net *net;
+	struct session_registry *sessions;
+	struct pool_set *pools;
+	struct store *store;
+	struct ctl *ctl;
+	struct kanmon_timer *expire;	/* offline leases -> free */
+	struct priv priv;
+	time_t started;
 	bool debug;			/* -d: debug everywhere, over log.level */
 	bool running;
 };
@@ -36,5 +52,8 @@ int daemon_run(struct daemon *dm);
 int daemon_reload(struct daemon *dm, struct diag *d);
 void daemon_stop(struct daemon *dm);
 void daemon_free(struct daemon *dm);	/* fini plugins, close everything */
+
+/* The control socket's commands (ctl_cmd.c): a ctl_dispatch_fn. */
+int daemon_ctl(void *dm, int argc, char **argv, struct sbuf *out);
 
 #endif

@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event.h"
 #include "log.h"
 #include "net.h"
 #include "plugin.h"
+#include "pool.h"
+#include "session.h"
 
 /* ---- host table -------------------------------------------------------- */
 
@@ -65,6 +68,63 @@ static int host_net_send(const struct kanmon_host *h, uint16_t port, const struc
 	return net_send(owner_of(h)->set->net, port, local, peer, buf, len, flags);
 }
 
+static int host_pool_acquire(const struct kanmon_host *h, const char *name, const char *identity,
+			     int family, struct sockaddr_storage *addr)
+{
+	struct plugin *p = owner_of(h);
+	struct pool *pool = p->set->pools ? pool_find(p->set->pools, name) : NULL;
+	if (!pool)
+		return -ENOENT;
+	int err = pool_acquire(pool, identity, family, time(NULL), addr);
+	if (err == -ENOSPC)
+		log_warn("pool", "pool '%s' is exhausted: no %s address for %s (widen its range or shorten lease_time)",
+			 name, family == AF_INET6 ? "IPv6" : "IPv4", identity);
+	else if (err && err != -EAFNOSUPPORT)
+		log_err("pool", "pool '%s': cannot lease an address to %s: %s", name, identity, strerror(-err));
+	return err;
+}
+
+static int host_pool_release(const struct kanmon_host *h, const char *name, const char *identity,
+			     const struct sockaddr *addr)
+{
+	struct plugin *p = owner_of(h);
+	struct pool *pool = p->set->pools ? pool_find(p->set->pools, name) : NULL;
+	return pool ? pool_release(pool, identity, addr, time(NULL)) : -ENOENT;
+}
+
+static const struct kanmon_conf *host_pool_conf(const struct kanmon_host *h, const char *name)
+{
+	struct plugin *p = owner_of(h);
+	const struct kanmon_conf *root = p->conf ? conf_root(p->conf) : NULL;
+	size_t n = root ? conf_count(root, "pools") : 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct kanmon_conf *g = conf_group_at(root, "pools", i);
+		if (!strcmp(conf_string(g, "name"), name))
+			return g;
+	}
+	return NULL;
+}
+
+static int host_session_add(const struct kanmon_host *h, const struct kanmon_session *s,
+			    const struct kanmon_session_ops *ops, void *arg, uint64_t *id)
+{
+	struct plugin *p = owner_of(h);
+	return p->set->sessions ? session_add(p->set->sessions, h->plugin_name, p, s, ops, arg, id) : -ENOSYS;
+}
+
+static int host_session_update(const struct kanmon_host *h, uint64_t id, const struct kanmon_session *s)
+{
+	struct plugin *p = owner_of(h);
+	return p->set->sessions ? session_update(p->set->sessions, p, id, s) : -ENOSYS;
+}
+
+static void host_session_remove(const struct kanmon_host *h, uint64_t id)
+{
+	struct plugin *p = owner_of(h);
+	if (p->set->sessions)
+		session_remove(p->set->sessions, p, id);
+}
+
 static const struct kanmon_host host_template = {
 	.size = sizeof(struct kanmon_host),
 	.abi_major = KANMON_ABI_MAJOR,
@@ -89,6 +149,12 @@ static const struct kanmon_host host_template = {
 	.conf_string_at = conf_string_at,
 	.conf_group = conf_group,
 	.conf_group_at = conf_group_at,
+	.pool_acquire = host_pool_acquire,
+	.pool_release = host_pool_release,
+	.pool_conf = host_pool_conf,
+	.session_add = host_session_add,
+	.session_update = host_session_update,
+	.session_remove = host_session_remove,
 };
 
 /* ---- loading ----------------------------------------------------------- */
@@ -316,6 +382,8 @@ static void reclaim(struct plugin *p)
 		left += ev_free_owned(p->set->loop, p);
 	if (p->set->net)
 		left += net_unregister_owned(p->set->net, p);
+	if (p->set->sessions)
+		left += session_remove_owned(p->set->sessions, p);
 	if (left)
 		log_warn("plugin", "%s left %zu timer(s), watch(es) or socket registration(s) behind; released them",
 			 p->desc->name, left);
@@ -326,12 +394,15 @@ int plugins_init(struct plugin_set *ps, struct conf *c, struct diag *d)
 	for (size_t i = 0; i < ps->n; i++) {
 		struct plugin *p = ps->v[i];
 		const struct kanmon_conf *group = conf_group_of(c, p->desc->name);
+		p->conf = conf_ref(c);	/* host calls made from init see this configuration */
 		int r = p->desc->init(&p->host, group, &p->state);
 		if (r) {
 			diag_add(d, "plugin %s refused: init failed: %s", p->path,
 				 strerror(r < 0 ? -r : EINVAL));
 			/* undo what init itself may have registered before failing */
 			reclaim(p);
+			conf_free(p->conf);
+			p->conf = NULL;
 			for (size_t j = i; j-- > 0;) {
 				if (ps->v[j]->desc->fini)
 					ps->v[j]->desc->fini(ps->v[j]->state);
@@ -343,7 +414,6 @@ int plugins_init(struct plugin_set *ps, struct conf *c, struct diag *d)
 			return r < 0 ? r : -EINVAL;
 		}
 		p->initialized = 1;
-		p->conf = conf_ref(c);
 		log_debug("plugin", "%s %s initialised", p->desc->name, p->desc->version ? p->desc->version : "");
 	}
 	return 0;

@@ -20,6 +20,8 @@
 
 struct ev_loop;
 struct net;
+struct pool_set;
+struct session_registry;
 
 struct plugin {
 	struct kanmon_host host;	/* first: the host pointer finds the record */
@@ -37,6 +39,8 @@ struct plugin_set {
 	size_t n;
 	struct ev_loop *loop;		/* set before plugins_init */
 	struct net *net;
+	struct pool_set *pools;
+	struct session_registry *sessions;
 };
 
 /*

@@ -28,6 +28,32 @@ static const struct kanmon_setting log_settings[] = {
 	KANMON_SETTINGS_END,
 };
 
+static const char *const sync_modes[] = { "normal", "full", NULL };
+
+static const struct kanmon_setting pool_static_settings[] = {
+	{ .name = "identity", .type = KANMON_CONF_STRING, .flags = KANMON_CONF_REQUIRED,
+	  .help = "Client identity (IKE ID, certificate subject or PPP user) that always gets this address." },
+	{ .name = "address", .type = KANMON_CONF_ADDR, .flags = KANMON_CONF_REQUIRED,
+	  .help = "The address, inside one of the pool's ranges." },
+	KANMON_SETTINGS_END,
+};
+
+static const struct kanmon_setting pool_settings[] = {
+	{ .name = "name", .type = KANMON_CONF_STRING, .flags = KANMON_CONF_REQUIRED,
+	  .help = "Name the protocol plugins refer to (e.g. ikev2.pool)." },
+	{ .name = "range", .type = KANMON_CONF_RANGE, .flags = KANMON_CONF_LIST | KANMON_CONF_REQUIRED,
+	  .min = 1, .max = 64,
+	  .help = "Address ranges \"FIRST-LAST\" or prefixes, IPv4 and/or IPv6; a single string or a list." },
+	{ .name = "dns", .type = KANMON_CONF_ADDR, .flags = KANMON_CONF_LIST | KANMON_CONF_RELOAD, .max = 8,
+	  .help = "DNS servers pushed to clients of this pool." },
+	{ .name = "lease_time", .type = KANMON_CONF_INT, .def = "86400", .min = 0, .max = 31536000,
+	  .help = "Seconds an address stays reserved for its identity after the session ended." },
+	{ .name = "static", .type = KANMON_CONF_GROUP, .flags = KANMON_CONF_LIST, .max = 256,
+	  .children = pool_static_settings,
+	  .help = "Fixed addresses per identity: ( { identity = \"...\"; address = \"...\"; } )." },
+	KANMON_SETTINGS_END,
+};
+
 const struct kanmon_setting core_settings[] = {
 	{ .name = "plugins", .type = KANMON_CONF_STRING, .flags = KANMON_CONF_LIST | KANMON_CONF_REQUIRED,
 	  .help = "Plugins this deployment enables, by name (files <name>.so in plugin_dir). "
@@ -39,8 +65,15 @@ const struct kanmon_setting core_settings[] = {
 	  .help = "Local addresses of the UDP sockets the core opens for the plugins' ports." },
 	{ .name = "state_dir", .type = KANMON_CONF_STRING, .def = "/var/lib/kanmon",
 	  .help = "Where durable state lives (lease and certificate store); kanmonctl --dir defaults here." },
+	{ .name = "store_sync", .type = KANMON_CONF_STRING, .def = "normal", .choices = sync_modes,
+	  .help = "normal: a stored change survives a crash of kanmond; full: also a power loss (fsync per change, slower)." },
 	{ .name = "control_socket", .type = KANMON_CONF_STRING, .def = "/run/kanmon/kanmon.sock",
-	  .help = "UNIX socket kanmonctl talks to." },
+	  .help = "UNIX socket kanmonctl talks to (mode 0660, group of `user`)." },
+	{ .name = "user", .type = KANMON_CONF_STRING, .def = "kanmon",
+	  .help = "Once its sockets are open kanmond runs as this user with CAP_NET_ADMIN only; \"\" keeps root." },
+	{ .name = "pools", .type = KANMON_CONF_GROUP, .flags = KANMON_CONF_LIST, .max = 64,
+	  .children = pool_settings,
+	  .help = "Address pools: ( { name = \"clients\"; range = \"203.0.113.2-203.0.113.126\"; dns = [\"198.51.100.53\"]; } )." },
 	{ .name = "log", .type = KANMON_CONF_GROUP, .children = log_settings,
 	  .help = "Logging: syslog when kanmond runs in the background, stderr with -f." },
 	KANMON_SETTINGS_END,

@@ -28,6 +28,7 @@
 #include <kanmon/conf.h>
 #include <kanmon/log.h>
 #include <kanmon/net.h>
+#include <kanmon/session.h>
 
 struct kanmon_timer;
 struct kanmon_watch;
@@ -90,6 +91,31 @@ struct kanmon_host {
 	const struct kanmon_conf *(*conf_group)(const struct kanmon_conf *c, const char *path);
 	const struct kanmon_conf *(*conf_group_at)(const struct kanmon_conf *c, const char *path,
 						   size_t i);
+
+	/*
+	 * -- address pools (pools = ( { name = ...; } ) in the core config). --
+	 * pool_acquire gives `identity` an address of `family` (AF_INET or
+	 * AF_INET6) from the named pool: the same one it had before when its
+	 * lease is still reserved. The lease is durable when this returns 0.
+	 * Errors: -ENOENT no such pool, -EAFNOSUPPORT no range of that family,
+	 * -ENOSPC pool exhausted (the core logs it naming the pool), -EIO store.
+	 * pool_release marks it offline (reserved for lease_time).
+	 */
+	int (*pool_acquire)(const struct kanmon_host *h, const char *pool, const char *identity,
+			    int family, struct sockaddr_storage *addr);
+	int (*pool_release)(const struct kanmon_host *h, const char *pool, const char *identity,
+			    const struct sockaddr *addr);
+	/* The pool's configuration group (dns, ...); NULL if there is no such pool. */
+	const struct kanmon_conf *(*pool_conf)(const struct kanmon_host *h, const char *pool);
+
+	/*
+	 * -- session registry (kanmon/session.h): strings are copied. --
+	 * session_add returns the session's numeric id in *id (never 0).
+	 */
+	int (*session_add)(const struct kanmon_host *h, const struct kanmon_session *s,
+			   const struct kanmon_session_ops *ops, void *arg, uint64_t *id);
+	int (*session_update)(const struct kanmon_host *h, uint64_t id, const struct kanmon_session *s);
+	void (*session_remove)(const struct kanmon_host *h, uint64_t id);
 };
 
 #endif

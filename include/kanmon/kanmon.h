@@ -8,5 +8,6 @@
 #include <kanmon/log.h>
 #include <kanmon/net.h>
 #include <kanmon/plugin.h>
+#include <kanmon/session.h>
 
 #endif

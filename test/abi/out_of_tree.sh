@@ -24,7 +24,7 @@ pc=$(find "$work/prefix" -name kanmon.pc | head -n 1)
 export PKG_CONFIG_PATH="$(dirname "$pc")"
 plugindir=$(pkg-config --variable=plugindir kanmon)
 [ -f "$plugindir/sample.so" ] || fail "plugindir=$plugindir from kanmon.pc does not hold the installed sample.so"
-for h in kanmon.h plugin.h host.h conf.h log.h net.h; do
+for h in kanmon.h plugin.h host.h conf.h log.h net.h session.h; do
 	[ -f "$work/prefix/include/kanmon/$h" ] || fail "header kanmon/$h not installed"
 done
 
