@@ -151,6 +151,13 @@ static void where_of(const struct conf *c, const config_setting_t *s, char *buf,
 {
 	const char *file = s ? config_setting_source_file(s) : NULL;
 	unsigned line = s ? config_setting_source_line(s) : 0;
+	const char *dir = config_get_include_dir(&c->cfg);
+	char full[1024];
+	/* @include "x.conf" is read from the main file's directory: say so */
+	if (file && file[0] != '/' && strcmp(file, c->path) && dir) {
+		snprintf(full, sizeof(full), "%s/%s", dir, file);
+		file = full;
+	}
 	if (line)
 		snprintf(buf, len, "%s:%u", file ? file : c->path, line);
 	else
@@ -369,6 +376,21 @@ static void validate_value(struct vctx *v, config_setting_t *s, const struct kan
 	validate_scalar(v, s, sch, path);
 }
 
+/* An absent group still owes its REQUIRED members (reported at the parent). */
+static void required_in_absent(struct vctx *v, config_setting_t *parent, const struct kanmon_setting *members,
+			       const char *path)
+{
+	char sub[512];
+	for (size_t j = 0; members && members[j].name; j++) {
+		const struct kanmon_setting *m = &members[j];
+		join_path(sub, sizeof(sub), path, m->name);
+		if (m->flags & KANMON_CONF_REQUIRED)
+			verr(v, parent, sub, "required setting is missing");
+		else if (m->type == KANMON_CONF_GROUP && !(m->flags & (KANMON_CONF_LIST | KANMON_CONF_MAP)))
+			required_in_absent(v, parent, m->children, sub);
+	}
+}
+
 static void validate_group(struct vctx *v, config_setting_t *set, const struct kanmon_setting *members,
 			   const struct kanmon_setting *map_elem, const char *path)
 {
@@ -398,12 +420,14 @@ static void validate_group(struct vctx *v, config_setting_t *set, const struct k
 			verr(v, m, sub, "unknown setting");
 	}
 	for (size_t j = 0; members && members[j].name; j++) {
-		if (!(members[j].flags & KANMON_CONF_REQUIRED))
+		const struct kanmon_setting *m = &members[j];
+		if (config_setting_get_member(set, m->name))
 			continue;
-		if (!config_setting_get_member(set, members[j].name)) {
-			join_path(sub, sizeof(sub), path, members[j].name);
+		join_path(sub, sizeof(sub), path, m->name);
+		if (m->flags & KANMON_CONF_REQUIRED)
 			verr(v, set, sub, "required setting is missing");
-		}
+		else if (m->type == KANMON_CONF_GROUP && !(m->flags & (KANMON_CONF_LIST | KANMON_CONF_MAP)))
+			required_in_absent(v, set, m->children, sub);
 	}
 }
 

@@ -21,7 +21,7 @@ static void print_members(FILE *f, const struct kanmon_setting *s, int depth)
 {
 	for (size_t i = 0; s && s[i].name; i++) {
 		const struct kanmon_setting *m = &s[i];
-		fprintf(f, "%*s%s", depth * 2, "", (m->flags & KANMON_CONF_MAP) ? "<name>..." : m->name);
+		fprintf(f, "%*s%s%s", depth * 2, "", m->name, (m->flags & KANMON_CONF_MAP) ? " { <name> = ...; }" : "");
 		fprintf(f, " (%s%s%s", (m->flags & KANMON_CONF_LIST) ? "list of " : "",
 			(m->flags & KANMON_CONF_MAP) ? "map of " : "",
 			(m->flags & KANMON_CONF_MAP) && m->children ? short_types[m->children[0].type]
@@ -63,35 +63,55 @@ void conf_print_help(void *file, const char *group, const struct kanmon_setting 
 	}
 }
 
+static bool def_entry_parses(const struct kanmon_setting *m, const char *def);
+
+/* List defaults are "a, b, c": each entry must be valid like a file's list. */
 static bool def_parses(const struct kanmon_setting *m)
+{
+	if (!m->def || !(m->flags & KANMON_CONF_LIST))
+		return def_entry_parses(m, m->def);
+	char *copy = strdup(m->def), *save = NULL;
+	bool ok = copy != NULL;
+	size_t n = 0;
+	for (char *tok = copy ? strtok_r(copy, ", ", &save) : NULL; tok && ok; tok = strtok_r(NULL, ", ", &save)) {
+		ok = def_entry_parses(m, tok);
+		n++;
+	}
+	if (ok && m->min < m->max && (n < m->min || n > m->max))
+		ok = false;
+	free(copy);
+	return ok;
+}
+
+static bool def_entry_parses(const struct kanmon_setting *m, const char *def)
 {
 	char *end;
 	uint8_t a[16], b[16];
 	int fam;
 	unsigned plen;
-	if (!m->def)
+	if (!def)
 		return true;
 	switch (m->type) {
 	case KANMON_CONF_BOOL:
-		return !strcmp(m->def, "true") || !strcmp(m->def, "false");
+		return !strcmp(def, "true") || !strcmp(def, "false");
 	case KANMON_CONF_INT: {
-		long long v = strtoll(m->def, &end, 0);
-		return !*end && end != m->def && (!(m->min < m->max) || (v >= m->min && v <= m->max));
+		long long v = strtoll(def, &end, 0);
+		return !*end && end != def && (!(m->min < m->max) || (v >= m->min && v <= m->max));
 	}
 	case KANMON_CONF_FLOAT: {
-		double v = strtod(m->def, &end);
-		return !*end && end != m->def && (!(m->min < m->max) || (v >= m->min && v <= m->max));
+		double v = strtod(def, &end);
+		return !*end && end != def && (!(m->min < m->max) || (v >= m->min && v <= m->max));
 	}
 	case KANMON_CONF_ADDR:
-		return (m->flags & KANMON_CONF_LIST) || !conf_parse_addr(m->def, NULL, &fam);
+		return !conf_parse_addr(def, NULL, &fam);
 	case KANMON_CONF_PREFIX:
-		return (m->flags & KANMON_CONF_LIST) || !conf_parse_prefix(m->def, a, &fam, &plen);
+		return !conf_parse_prefix(def, a, &fam, &plen);
 	case KANMON_CONF_RANGE:
-		return (m->flags & KANMON_CONF_LIST) || !conf_parse_range(m->def, a, b, &fam);
+		return !conf_parse_range(def, a, b, &fam);
 	case KANMON_CONF_STRING:
 		if (m->choices) {
 			for (size_t i = 0; m->choices[i]; i++)
-				if (!strcmp(m->choices[i], m->def))
+				if (!strcmp(m->choices[i], def))
 					return true;
 			return false;
 		}
@@ -115,10 +135,10 @@ int conf_schema_check(const char *owner, const struct kanmon_setting *s, struct 
 			 (m->type != KANMON_CONF_GROUP || !m->children || !m->children[0].name ||
 			  m->children[0].type != KANMON_CONF_STRING))
 			why = "a map must be a group whose children[0] is a string";
-		else if (!def_parses(m))
-			why = "its default does not satisfy its own type, range or choices";
 		else if (m->type == KANMON_CONF_GROUP && m->def)
 			why = "a group cannot have a default";
+		else if (!def_parses(m))
+			why = "its default does not satisfy its own type, range or choices";
 		if (why) {
 			diag_add(d, "%s: setting '%s' in the schema is invalid: %s", owner, m->name, why);
 			bad++;

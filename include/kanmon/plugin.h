@@ -30,7 +30,8 @@
 struct kanmon_plugin {
 	uint16_t abi_major, abi_minor;
 	uint32_t size;			/* sizeof(struct kanmon_plugin) at build time */
-	const char *name;		/* [a-z0-9-]+, equals the file name without .so */
+	const char *name;		/* [a-z0-9_-]+; the identity (config group, logs), by
+					 * convention also the file name without .so */
 	const char *version;
 	const char *description;
 	const char *const *provides;	/* NULL-terminated, e.g. {"sa-backend", NULL} */

@@ -45,6 +45,9 @@ cat > "$work/kanmon.conf" <<CONF
 plugins = ["hello"];
 plugin_dir = "$work/oot";
 listen = ["127.0.0.1"];
+state_dir = "$work/state";
+control_socket = "$work/kanmon.sock";
+user = "";
 hello = { port = $port; greeting = "third-party"; };
 CONF
 kanmond="$work/prefix/sbin/kanmond"

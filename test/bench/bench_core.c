@@ -43,9 +43,13 @@ static void write_conf(const char *path, const char *dir, unsigned port, int gen
 		perror(tmp);
 		exit(1);
 	}
+	char state[600];
+	snprintf(state, sizeof(state), "%s", path);
+	*strrchr(state, '/') = '\0';
 	fprintf(f, "plugins = [\"sample\"];\nplugin_dir = \"%s\";\nlisten = [\"127.0.0.1\"];\n"
+		   "state_dir = \"%s/state\";\ncontrol_socket = \"%s/kanmon.sock\";\nuser = \"\";\n"
 		   "log = { level = \"warning\"; };\nsample = { port = %u; greeting = \"g%d\"; };\n",
-		dir, port, gen);
+		dir, state, state, port, gen);
 	fclose(f);
 	rename(tmp, path);	/* the daemon never reads a half-written file */
 }
@@ -146,8 +150,10 @@ int main(int argc, char **argv)
 		report("start-up to ready", start, runs, 50);
 		report("reload (SIGHUP)", reload, runs, 10);
 	}
-	unlink(conf);
-	rmdir(dir);
+	char cleanup[700];
+	snprintf(cleanup, sizeof(cleanup), "rm -rf '%s'", dir);
+	if (system(cleanup))
+		fprintf(stderr, "bench_core: could not remove %s\n", dir);
 	free(start);
 	free(reload);
 	close(fd);

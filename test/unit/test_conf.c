@@ -679,7 +679,7 @@ START_TEST(test_print_help)
 }
 END_TEST
 
-/* ---- known core bugs (KANMON_TEST_KNOWN_BUGS=1 runs them; they fail today) ---- */
+/* ---- regressions: core bugs found by these tests, now fixed ---- */
 
 /* Every setting name of a schema must appear in --help-config, maps included. */
 START_TEST(bug_help_omits_map_names)
@@ -779,15 +779,13 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_print_help);
 	suite_add_tcase(s, tc);
 
-	if (getenv("KANMON_TEST_KNOWN_BUGS")) {
-		tc = tcase_create("known_bugs");
-		tcase_add_checked_fixture(tc, setup, teardown);
-		tcase_add_test(tc, bug_help_omits_map_names);
-		tcase_add_test(tc, bug_required_in_absent_group);
-		tcase_add_test(tc, bug_schema_group_default_message);
-		tcase_add_test(tc, bug_schema_list_default_unchecked);
-		suite_add_tcase(s, tc);
-	}
+	tc = tcase_create("regressions");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, bug_help_omits_map_names);
+	tcase_add_test(tc, bug_required_in_absent_group);
+	tcase_add_test(tc, bug_schema_group_default_message);
+	tcase_add_test(tc, bug_schema_list_default_unchecked);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
