@@ -61,7 +61,8 @@ static size_t schema_len(const struct kanmon_setting *s)
 
 /* ---- parsing ---------------------------------------------------------- */
 
-int conf_parse(const char *path, struct conf **out, struct diag *d)
+/* text == NULL: read the file at path; else parse text, named path in messages */
+static int parse(const char *path, const char *text, struct conf **out, struct diag *d)
 {
 	struct conf *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -78,7 +79,8 @@ int conf_parse(const char *path, struct conf **out, struct diag *d)
 	/* @include "x.conf" is relative to the including file's directory */
 	config_set_include_dir(&c->cfg, dirname(dir_copy));
 	free(dir_copy);
-	if (config_read_file(&c->cfg, path) != CONFIG_TRUE) {
+	int ok = text ? config_read_string(&c->cfg, text) : config_read_file(&c->cfg, path);
+	if (ok != CONFIG_TRUE) {
 		if (config_error_type(&c->cfg) == CONFIG_ERR_FILE_IO)
 			diag_add(d, "%s: cannot read configuration file: %s", path,
 				 config_error_text(&c->cfg));
@@ -91,6 +93,16 @@ int conf_parse(const char *path, struct conf **out, struct diag *d)
 	}
 	*out = c;
 	return 0;
+}
+
+int conf_parse(const char *path, struct conf **out, struct diag *d)
+{
+	return parse(path, NULL, out, d);
+}
+
+int conf_parse_text(const char *name, const char *text, struct conf **out, struct diag *d)
+{
+	return parse(name, text, out, d);
 }
 
 static void node_free(struct kanmon_conf *n)

@@ -34,6 +34,8 @@ struct conf_group_schema {
 
 /* 0, or -EINVAL with the syntax error in `d`, -ENOMEM. */
 int conf_parse(const char *path, struct conf **out, struct diag *d);
+/* The same from a NUL-terminated buffer (fuzzing, tests); `name` labels messages. */
+int conf_parse_text(const char *name, const char *text, struct conf **out, struct diag *d);
 /* Reference counted: plugins that keep settings hold the configuration they
  * were given until they accept a newer one. conf_free drops one reference. */
 struct conf *conf_ref(struct conf *c);

@@ -75,4 +75,17 @@ write_conf
 start_kanmond
 a2=$("$PROBE" 127.0.0.1 "$port" "hello alice@example.com") || fail "alice got no answer after restart"
 [ "${a2##* }" = "$alice_ip" ] || fail "alice got ${a2##* } after restart, had $alice_ip"
+
+# a corrupt store stops start-up with a clear message and is never overwritten
+ctl stop >/dev/null || fail "stop failed"
+wait_gone "$kpid"
+kpid=
+head -c 8192 /dev/urandom > "$state/kanmon.db"
+rm -f "$state/kanmon.db-wal" "$state/kanmon.db-shm"
+before=$(md5sum < "$state/kanmon.db")
+if "$KANMOND" -f -c "$work/kanmon.conf" 2>"$work/corrupt.log"; then
+	fail "kanmond started on a corrupt store"
+fi
+grep -q "kanmon.db" "$work/corrupt.log" || fail "no message naming the store: $(cat "$work/corrupt.log")"
+[ "$(md5sum < "$state/kanmon.db")" = "$before" ] || fail "the corrupt store was modified"
 echo "1 passed, 0 failed"
