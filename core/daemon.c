@@ -197,8 +197,22 @@ static void on_expire(void *arg)
 static int restore_lease(const struct pool_lease_info *l, void *arg)
 {
 	struct daemon *dm = arg;
-	if (pool_restore(dm->pools, l, time(NULL)))
+	time_t now = time(NULL);
+	if (pool_restore(dm->pools, l, now)) {
 		log_warn("pool", "stored lease %s of pool '%s' could not be restored", l->identity, l->pool);
+		return 0;
+	}
+	/*
+	 * Its session died with the previous process: record it offline from
+	 * now, once, so that repeated restarts do not keep extending it.
+	 */
+	if (l->state == LEASE_ONLINE && !l->is_static) {
+		struct pool_lease_info off = *l;
+		off.state = LEASE_OFFLINE;
+		off.since = now;
+		if (store_lease_save(dm->store, &off))
+			log_warn("store", "cannot record lease %s of pool '%s' as offline", l->identity, l->pool);
+	}
 	return 0;
 }
 

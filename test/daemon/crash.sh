@@ -51,6 +51,10 @@ done < "$work/acked"
 
 # sticky after all those crashes: a returning client gets its address back
 start_kanmond
+# leases whose sessions died with the process are recorded offline once, at restart
+online=$("$KANMONCTL" --dir "$state" leases --offline --json |
+	jq '[.leases[] | select(.state == "online" and .identity != "readiness-probe")] | length')
+[ "$online" = 0 ] || fail "$online lease(s) of dead sessions still stored as online after restart"
 set -- $(head -n 1 "$work/acked")
 again=$("$PROBE" -w 2000 127.0.0.1 "$port" "hello $2") || fail "no answer after restart"
 [ "$again" = "hello $2 $3" ] || fail "returning client $2 got '$again', expected its address $3"
