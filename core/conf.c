@@ -531,7 +531,8 @@ int conf_validate(struct conf *c, const struct kanmon_setting *core,
 	c->top = calloc(n_core + n_groups + 1, sizeof(*c->top));
 	if (!c->top)
 		return -ENOMEM;
-	memcpy(c->top, core, n_core * sizeof(*core));
+	if (n_core)
+		memcpy(c->top, core, n_core * sizeof(*core));
 	for (size_t i = 0; i < n_groups; i++) {
 		for (size_t j = 0; j < n_core + i; j++) {
 			if (!strcmp(c->top[j].name, groups[i].name)) {

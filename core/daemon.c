@@ -13,6 +13,7 @@
 #include "log.h"
 #include "net.h"
 #include "pool.h"
+#include "sa.h"
 #include "session.h"
 #include "settings.h"
 #include "store.h"
@@ -260,7 +261,8 @@ int daemon_start(struct daemon *dm, struct diag *d)
 		return err;
 	dm->loop = ev_loop_new();
 	dm->sessions = session_registry_new();
-	if (!dm->loop || !dm->sessions)
+	dm->sa = sa_core_new();
+	if (!dm->loop || !dm->sessions || !dm->sa)
 		return -ENOMEM;
 	dm->net = net_new(dm->loop, listen, n_listen < 16 ? n_listen : 16);
 	if (!dm->net)
@@ -278,6 +280,7 @@ int daemon_start(struct daemon *dm, struct diag *d)
 	dm->plugins.net = dm->net;
 	dm->plugins.pools = dm->pools;
 	dm->plugins.sessions = dm->sessions;
+	dm->plugins.sa = dm->sa;
 	if (ev_signal(dm->loop, SIGTERM, on_stop_signal, dm) || ev_signal(dm->loop, SIGINT, on_stop_signal, dm) ||
 	    ev_signal(dm->loop, SIGHUP, on_reload_signal, dm))
 		return -ENOMEM;
@@ -359,6 +362,8 @@ void daemon_free(struct daemon *dm)
 	dm->expire = NULL;
 	session_registry_free(dm->sessions);
 	dm->sessions = NULL;
+	sa_core_free(dm->sa);
+	dm->sa = NULL;
 	pool_set_free(dm->pools);
 	dm->pools = NULL;
 	store_close(dm->store);

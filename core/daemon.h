@@ -22,6 +22,7 @@ struct net;
 struct ctl;
 struct pool_set;
 struct session_registry;
+struct sa_core;
 struct store;
 struct kanmon_timer;
 
@@ -33,6 +34,7 @@ struct daemon {
 	struct ev_loop *loop;
 	struct net *net;
 	struct session_registry *sessions;
+	struct sa_core *sa;
 	struct pool_set *pools;
 	struct store *store;
 	struct ctl *ctl;

@@ -450,3 +450,12 @@ int net_port_stats(const struct net *net, uint16_t port, struct net_stats *st)
 	*st = p->st;
 	return 0;
 }
+
+size_t net_port_fds(const struct net *net, uint16_t port, int *fds, size_t max)
+{
+	const struct net_port *p = port_find(net, port);
+	size_t n = 0;
+	for (size_t i = 0; p && i < p->n_socks && n < max; i++)
+		fds[n++] = p->socks[i].fd;
+	return n;
+}

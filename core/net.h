@@ -52,5 +52,7 @@ int net_send(struct net *net, uint16_t port, const struct sockaddr *local,
 int net_deliver(struct net *net, struct kanmon_pkt *pkt);
 
 int net_port_stats(const struct net *net, uint16_t port, struct net_stats *st); /* -ENOENT */
+/* The port's socket fds (one per listen address); returns how many. */
+size_t net_port_fds(const struct net *net, uint16_t port, int *fds, size_t max);
 
 #endif

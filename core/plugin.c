@@ -14,6 +14,7 @@
 #include "net.h"
 #include "plugin.h"
 #include "pool.h"
+#include "sa.h"
 #include "session.h"
 
 /* ---- host table -------------------------------------------------------- */
@@ -125,6 +126,37 @@ static void host_session_remove(const struct kanmon_host *h, uint64_t id)
 		session_remove(p->set->sessions, p, id);
 }
 
+static int host_sa_register_backend(const struct kanmon_host *h, const struct kanmon_sa_ops *ops, void *be)
+{
+	struct plugin *p = owner_of(h);
+	return p->set->sa ? sa_core_register(p->set->sa, p, h->plugin_name, ops, be) : -ENOSYS;
+}
+
+static int host_sa_backend(const struct kanmon_host *h, const struct kanmon_sa_ops **ops, void **be)
+{
+	struct plugin *p = owner_of(h);
+	return p->set->sa ? sa_core_backend(p->set->sa, ops, be) : -ENOENT;
+}
+
+static void host_sa_event(const struct kanmon_host *h, const struct kanmon_sa_event *ev)
+{
+	struct plugin *p = owner_of(h);
+	if (p->set->sa)
+		sa_core_event(p->set->sa, ev);
+}
+
+static int host_sa_subscribe(const struct kanmon_host *h,
+			     void (*cb)(const struct kanmon_sa_event *ev, void *arg), void *arg)
+{
+	struct plugin *p = owner_of(h);
+	return p->set->sa ? sa_core_subscribe(p->set->sa, p, cb, arg) : -ENOSYS;
+}
+
+static size_t host_net_fds(const struct kanmon_host *h, uint16_t port, int *fds, size_t max)
+{
+	return net_port_fds(owner_of(h)->set->net, port, fds, max);
+}
+
 static const struct kanmon_host host_template = {
 	.size = sizeof(struct kanmon_host),
 	.abi_major = KANMON_ABI_MAJOR,
@@ -155,6 +187,11 @@ static const struct kanmon_host host_template = {
 	.session_add = host_session_add,
 	.session_update = host_session_update,
 	.session_remove = host_session_remove,
+	.sa_register_backend = host_sa_register_backend,
+	.sa_backend = host_sa_backend,
+	.sa_event = host_sa_event,
+	.sa_subscribe = host_sa_subscribe,
+	.net_fds = host_net_fds,
 };
 
 /* ---- loading ----------------------------------------------------------- */
@@ -341,6 +378,17 @@ int plugins_load(struct plugin_set *ps, const char *dir, const char *const *name
 			err = r;
 			continue;
 		}
+		const struct plugin *holder = NULL;
+		for (size_t j = 0; j < ps->n && !holder; j++)
+			if (provides(ps->v[j], "sa-backend") && provides(p, "sa-backend"))
+				holder = ps->v[j];
+		if (holder) {
+			diag_add(d, "%s%splugin %s refused: 'sa-backend' is already provided by %s: enable only one SA backend",
+				 at, sep, path, holder->desc->name);
+			plugin_close(p);
+			err = -EINVAL;
+			continue;
+		}
 		const struct plugin *dup = plugins_find(ps, p->desc->name);
 		if (dup) {
 			diag_add(d, "plugin %s refused: its name '%s' duplicates the plugin loaded from %s",
@@ -384,6 +432,8 @@ static void reclaim(struct plugin *p)
 		left += net_unregister_owned(p->set->net, p);
 	if (p->set->sessions)
 		left += session_remove_owned(p->set->sessions, p);
+	if (p->set->sa)
+		sa_core_forget(p->set->sa, p);	/* subscriptions are not leaks: no count */
 	if (left)
 		log_warn("plugin", "%s left %zu timer(s), watch(es) or socket registration(s) behind; released them",
 			 p->desc->name, left);
@@ -414,6 +464,12 @@ int plugins_init(struct plugin_set *ps, struct conf *c, struct diag *d)
 			return r < 0 ? r : -EINVAL;
 		}
 		p->initialized = 1;
+		if (ps->sa && provides(p, "sa-backend") && !sa_core_backend_name(ps->sa)) {
+			diag_add(d, "plugin %s refused: it provides 'sa-backend' but registered no backend in init",
+				 p->path);
+			plugins_fini(ps);
+			return -EINVAL;
+		}
 		log_debug("plugin", "%s %s initialised", p->desc->name, p->desc->version ? p->desc->version : "");
 	}
 	return 0;

@@ -22,6 +22,7 @@ struct ev_loop;
 struct net;
 struct pool_set;
 struct session_registry;
+struct sa_core;
 
 struct plugin {
 	struct kanmon_host host;	/* first: the host pointer finds the record */
@@ -41,6 +42,7 @@ struct plugin_set {
 	struct net *net;
 	struct pool_set *pools;
 	struct session_registry *sessions;
+	struct sa_core *sa;
 };
 
 /*

@@ -28,6 +28,7 @@
 #include <kanmon/conf.h>
 #include <kanmon/log.h>
 #include <kanmon/net.h>
+#include <kanmon/sa.h>
 #include <kanmon/session.h>
 
 struct kanmon_timer;
@@ -116,6 +117,21 @@ struct kanmon_host {
 			   const struct kanmon_session_ops *ops, void *arg, uint64_t *id);
 	int (*session_update)(const struct kanmon_host *h, uint64_t id, const struct kanmon_session *s);
 	void (*session_remove)(const struct kanmon_host *h, uint64_t id);
+
+	/*
+	 * -- SA backend (kanmon/sa.h). --
+	 * The plugin providing "sa-backend" registers its ops in init (once);
+	 * protocol plugins (requiring "sa-backend", so initialised after it)
+	 * fetch them. sa_event: backends report acquire/expire/mapping events on
+	 * the loop thread; the core calls every subscriber.
+	 */
+	int (*sa_register_backend)(const struct kanmon_host *h, const struct kanmon_sa_ops *ops, void *be);
+	int (*sa_backend)(const struct kanmon_host *h, const struct kanmon_sa_ops **ops, void **be);
+	void (*sa_event)(const struct kanmon_host *h, const struct kanmon_sa_event *ev);
+	int (*sa_subscribe)(const struct kanmon_host *h,
+			    void (*cb)(const struct kanmon_sa_event *ev, void *arg), void *arg);
+	/* The core's socket fds for a registered port (e.g. to set UDP_ENCAP); count. */
+	size_t (*net_fds)(const struct kanmon_host *h, uint16_t port, int *fds, size_t max);
 };
 
 #endif

@@ -8,6 +8,7 @@
 #include <kanmon/log.h>
 #include <kanmon/net.h>
 #include <kanmon/plugin.h>
+#include <kanmon/sa.h>
 #include <kanmon/session.h>
 
 #endif

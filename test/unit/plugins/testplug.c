@@ -26,7 +26,54 @@ KANMON_EXPORT int not_a_descriptor = 1;
 
 struct tp {
 	const struct kanmon_host *host;
+#ifdef TP_SA_USER
+	const struct kanmon_sa_ops *ops;
+	void *be;
+	struct kanmon_sa_id in, out;
+	struct kanmon_policy_id pol[3];
+#endif
 };
+
+#ifdef TP_SA_USER
+#include <arpa/inet.h>
+#include <string.h>
+
+/* What a protocol plugin does for one client: an SA pair and three policies. */
+static int tp_install(struct tp *t)
+{
+	int err = t->host->sa_backend(t->host, &t->ops, &t->be);
+	if (err)
+		return err;
+	struct sockaddr_in srv = { .sin_family = AF_INET }, cli = { .sin_family = AF_INET };
+	inet_pton(AF_INET, "198.51.100.1", &srv.sin_addr);
+	inet_pton(AF_INET, "198.51.100.2", &cli.sin_addr);
+	memcpy(&t->in.src, &cli, sizeof(cli));
+	memcpy(&t->in.dst, &srv, sizeof(srv));
+	t->in.proto = KANMON_SA_PROTO_ESP;
+	if ((err = t->ops->alloc_spi(t->be, &t->in, &t->in.spi)))
+		return err;
+	t->out = t->in;
+	memcpy(&t->out.src, &srv, sizeof(srv));
+	memcpy(&t->out.dst, &cli, sizeof(cli));
+	t->out.spi = htonl(0x12345678);
+	static const uint8_t key[36];
+	struct kanmon_sa_params p = { .size = sizeof(p), .mode = KANMON_SA_TUNNEL, .dir = KANMON_SA_IN,
+				      .enc_alg = KANMON_ENCR_AES_GCM_16, .enc_key = key, .enc_key_len = 36,
+				      .encap_sport = 4500, .encap_dport = 4500, .reqid = 7 };
+	if ((err = t->ops->add_sa(t->be, &t->in, &p)))
+		return err;
+	p.dir = KANMON_SA_OUT;
+	if ((err = t->ops->add_sa(t->be, &t->out, &p)))
+		return err;
+	struct kanmon_policy_params pp = { .size = sizeof(pp), .mode = KANMON_SA_TUNNEL, .reqid = 7 };
+	for (int i = 0; i < 3; i++) {
+		t->pol[i].dir = (enum kanmon_sa_dir)(i + 1);
+		if ((err = t->ops->add_policy(t->be, &t->pol[i], &pp)))
+			return err;
+	}
+	return 0;
+}
+#endif
 
 static const struct kanmon_setting tp_settings[] = {
 	{ .name = "value", .type = KANMON_CONF_INT, .def = "1", .min = 0, .max = 10,
@@ -56,6 +103,13 @@ static int tp_init(const struct kanmon_host *host, const struct kanmon_conf *con
 	if (!t)
 		return -ENOMEM;
 	t->host = host;
+#ifdef TP_SA_USER
+	int err = tp_install(t);
+	if (err) {
+		free(t);
+		return err;
+	}
+#endif
 	*state = t;
 	return 0;
 }
@@ -72,6 +126,12 @@ static void tp_fini(void *state)
 {
 	struct tp *t = state;
 	t->host->log(t->host, KANMON_LOG_NOTICE, "fini %s", TP_NAME);
+#ifdef TP_SA_USER
+	for (int i = 0; i < 3; i++)
+		t->ops->del_policy(t->be, &t->pol[i]);
+	t->ops->del_sa(t->be, &t->out);
+	t->ops->del_sa(t->be, &t->in);
+#endif
 	free(t);
 }
 
