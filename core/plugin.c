@@ -157,6 +157,11 @@ static size_t host_net_fds(const struct kanmon_host *h, uint16_t port, int *fds,
 	return net_port_fds(owner_of(h)->set->net, port, fds, max);
 }
 
+static int host_net_deliver(const struct kanmon_host *h, struct kanmon_pkt *pkt)
+{
+	return net_deliver(owner_of(h)->set->net, pkt);
+}
+
 static const struct kanmon_host host_template = {
 	.size = sizeof(struct kanmon_host),
 	.abi_major = KANMON_ABI_MAJOR,
@@ -192,6 +197,7 @@ static const struct kanmon_host host_template = {
 	.sa_event = host_sa_event,
 	.sa_subscribe = host_sa_subscribe,
 	.net_fds = host_net_fds,
+	.net_deliver = host_net_deliver,
 };
 
 /* ---- loading ----------------------------------------------------------- */

@@ -69,8 +69,9 @@ int priv_switch(const struct priv *p, struct diag *d)
 	if (!p->drop)
 		return 0;
 	capng_clear(CAPNG_SELECT_BOTH);
+	/* NET_RAW: a userspace ESP backend opens its raw IP socket during init */
 	capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN,
-		      CAP_NET_BIND_SERVICE, -1);
+		      CAP_NET_BIND_SERVICE, CAP_NET_RAW, -1);
 	/* CAPNG_CLEAR_BOUNDING: no way back to other capabilities, even via exec */
 	int rc = capng_change_id((int)p->uid, (int)p->gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
 	if (rc) {
@@ -85,9 +86,9 @@ int priv_final(const struct priv *p, struct diag *d)
 	if (!p->drop)
 		return 0;
 	capng_get_caps_process();
-	capng_update(CAPNG_DROP, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_BIND_SERVICE);
+	capng_updatev(CAPNG_DROP, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_BIND_SERVICE, CAP_NET_RAW, -1);
 	if (capng_apply(CAPNG_SELECT_CAPS)) {
-		diag_add(d, "cannot drop CAP_NET_BIND_SERVICE");
+		diag_add(d, "cannot drop CAP_NET_BIND_SERVICE and CAP_NET_RAW");
 		return -EPERM;
 	}
 	log_info("core", "running as user %s with CAP_NET_ADMIN only", p->user);

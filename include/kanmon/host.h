@@ -132,6 +132,12 @@ struct kanmon_host {
 			    void (*cb)(const struct kanmon_sa_event *ev, void *arg), void *arg);
 	/* The core's socket fds for a registered port (e.g. to set UDP_ENCAP); count. */
 	size_t (*net_fds)(const struct kanmon_host *h, uint16_t port, int *fds, size_t max);
+	/*
+	 * Offer a datagram to the handlers of pkt->port as if it had arrived on
+	 * that port (a userspace SA backend hands over decrypted transport-mode
+	 * payloads this way, with esp_spi/esp_reqid set). 1 taken, 0 dropped.
+	 */
+	int (*net_deliver)(const struct kanmon_host *h, struct kanmon_pkt *pkt);
 };
 
 #endif

@@ -35,6 +35,9 @@ struct kanmon_pkt {
 	uint16_t port;			/* local port (host order) */
 	uint16_t flags;			/* KANMON_PKT_* */
 	int ifindex;
+	/* set when a userspace SA backend decrypted this datagram (transport mode) */
+	uint32_t esp_spi;		/* network order; 0 = arrived in the clear */
+	uint32_t esp_reqid;
 };
 
 /* registration flags */
