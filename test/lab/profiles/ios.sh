@@ -7,11 +7,14 @@
 #   first, child SA offered with and without DH (modp2048-modpnone)
 # - 1a: cert auth (RSA); ID sent = configured LocalIdentifier (here an email,
 #   RFC822 ID); remote ID = the server FQDN, which must be a SAN of the server cert
-# - 1b: sends FRAG_SUP (fragmentation), MOBIKE on, CPRQ for address + DNS
-#   (v4 only here), NAT keepalive 20 s (Wi-Fi), DPD "Medium" = 10 min,
+# - 1b: sends FRAG_SUP (fragmentation), REDIR_SUP, INITIAL_CONTACT, MOBIKE on,
+#   CPRQ for address + DNS, NAT keepalive 20 s (Wi-Fi), DPD "Medium" = 10 min,
 #   lifetime 1440 min
-# - 1b: sends no CERTREQ-driven cert request handling needed: the server must
-#   always send its certificate (the client trusts only the CA)
+# - 1b: sends no CERTREQ (unless ServerCertificateIssuerCommonName is set), so
+#   the server must send its certificate unasked (send_certreq = no)
+# Not encoded: the CPRQ's MASK, DHCP, ADDR6, DNS6 and DOMAIN requests
+# (strongSwan asks for ADDR and DNS; the strongswan-app profile covers IPv6);
+# the legacy suites iOS also offers without a profile (AES128/3DES-SHA1-MODP1024).
 PROFILE_DESC="iOS/iPadOS IKEv2: cert, email ID, aes256-sha256-ecp256/modp2048, fragmentation, MOBIKE"
 PROFILE_LEASE_ID=alice@example.com
 PROFILE_CHARON="  keep_alive = 20s"
@@ -31,6 +34,7 @@ connections {
     vips = 0.0.0.0
     fragmentation = yes
     mobike = yes
+    send_certreq = no
     dpd_delay = 600s
     rekey_time = 1440m
     proposals = aes256-sha256-ecp256, aes256-sha256-modp2048

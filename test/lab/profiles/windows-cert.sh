@@ -4,9 +4,8 @@
 # test/lab/run).
 # Facts of CLIENTS.md encoded here:
 # - 1a: IKE 3DES/AES128/192/256 x SHA1/256/384 with MODP1024 only (no
-#   NegotiateDH2048_AES256 registry key); ESP aes256/aes128/3des with sha1
-#   (des and null, also offered by Windows, are left out: OpenSSL 3 no longer
-#   does single DES)
+#   NegotiateDH2048_AES256 registry key); ESP aes256-aes128-3des-des-null with
+#   sha1, in that order
 # - 1a: machine cert, RSA PKCS#1 v1.5 with SHA-1, auth method 1: Windows does not
 #   send SIGNATURE_HASH_ALGORITHMS (RFC 7427) -> strongSwan's
 #   signature_authentication = no; the server has to accept and produce a
@@ -48,7 +47,7 @@ connections {
     children {
       $CLIENT_CONN {
         remote_ts = 0.0.0.0/0
-        esp_proposals = aes256-sha1, aes128-sha1, 3des-sha1
+        esp_proposals = aes256-sha1, aes128-sha1, 3des-sha1, des-sha1, null-sha1
       }
     }
   }

@@ -3,7 +3,8 @@
 # Windows 10/11 built-in IKEv2 client with EAP-MSCHAPv2 (user name and
 # password), sourced by test/lab/run.
 # Facts of CLIENTS.md encoded here:
-# - 1a: IKE with MODP1024 only, sha1, aes/3des; ESP aes256/aes128/3des-sha1
+# - 1a: IKE with MODP1024 only, sha1, aes/3des; ESP aes256-aes128-3des-des-null
+#   with sha1
 # - 1a: EAP-MSCHAPv2; IKE ID = the client's own IP address (behind NAT: the
 #   private 192.0.2.2), the user name only comes in an EAP-Identity exchange,
 #   so the server must ask for it (eap_id = %any); the server authenticates
@@ -41,7 +42,7 @@ connections {
     children {
       $CLIENT_CONN {
         remote_ts = 0.0.0.0/0
-        esp_proposals = aes256-sha1, aes128-sha1, 3des-sha1
+        esp_proposals = aes256-sha1, aes128-sha1, 3des-sha1, des-sha1, null-sha1
       }
     }
   }
