@@ -11,7 +11,7 @@
 struct integ_info {
 	uint16_t id;
 	gnutls_mac_algorithm_t mac;
-	uint8_t key_len, icv_len;	/* RFC 2404 / RFC 4868: key = full hash output */
+	uint8_t key_len, icv_len;	/* RFC 2404 / RFC 4868: key = full hash output, ICV half */
 	const char *name;
 };
 
@@ -112,7 +112,11 @@ int ku_xform_init(struct ku_xform *x, uint16_t enc_alg, const uint8_t *enc_key, 
 	const struct integ_info *ii = integ_find(integ_alg);
 	if (!ii)
 		return -ENOTSUP;
-	if (integ_key_len != ii->key_len)
+	/*
+	 * RFC 4868 2.1.1 wants key length = hash length, and IKEv2 always
+	 * derives that much; like Linux we take any length HMAC allows.
+	 */
+	if (!integ_key_len || integ_key_len > 128)
 		return -EINVAL;
 	uint8_t zero_iv[KU_MAX_IV] = { 0 };
 	gnutls_datum_t iv = { zero_iv, x->iv_len };

@@ -106,8 +106,8 @@ void ku_notes_drain(void *arg)
 				pthread_rwlock_unlock(&ku->lock);
 			}
 			ku->host->sa_event(ku->host, &n->ev);
+			free(n);
 		}
-		free(n);
 		n = next;
 	}
 }
@@ -542,7 +542,8 @@ void ku_sad_free_all(struct ku *ku)
 	struct ku_note *n = ku->notes;
 	while (n) {
 		struct ku_note *next = n->next;
-		free(n);
+		if (n->kind != 1)	/* transport notes belong to their fixed pool */
+			free(n);
 		n = next;
 	}
 	ku->notes = NULL;
