@@ -4,7 +4,10 @@
  * kanmon: RFC 5903 section 8 (ECP 256/384), RFC 7748 section 6.1
  * (Curve25519), RFC 2202 / RFC 4231 (HMAC), the MODP primes re-derived from
  * their defining formula with an independent pi, prf+ re-computed block by
- * block, and every kind of invalid peer value refused.
+ * block, and every kind of invalid peer value refused. IKE transforms:
+ * RFC 3602 section 4 and NIST SP 800-38A F.2 (AES-CBC), the NIST SP 800-67
+ * example (3DES), McGrew-Viega GCM test cases 2/4/14/16 (AES-GCM, RFC 5282
+ * nonce split), RFC 2202 / RFC 4231 truncated (HMAC integrity).
  */
 #include <errno.h>
 #include <gmp.h>
@@ -15,6 +18,7 @@
 #include <gnutls/crypto.h>
 
 #include "dh.h"
+#include "ike_cipher.h"
 #include "prf.h"
 
 static size_t unhex(const char *s, uint8_t *out, size_t max)
@@ -287,6 +291,189 @@ START_TEST(prf_plus_blocks)
 }
 END_TEST
 
+
+/* ---- IKE transforms: CBC ------------------------------------------------- */
+
+static void cbc_vector(uint16_t encr, const char *key_hex, const char *iv_hex, const uint8_t *plain,
+		       size_t plain_len, const char *ct_hex)
+{
+	uint8_t key[32], iv[16], want[64], buf[64];
+	size_t kl = unhex(key_hex, key, sizeof(key));
+	unhex(iv_hex, iv, sizeof(iv));
+	size_t cl = unhex(ct_hex, want, sizeof(want));
+	ck_assert_uint_eq(cl, plain_len);
+	memcpy(buf, plain, plain_len);
+	ck_assert_int_eq(ike_cbc_encrypt(encr, key, kl, iv, buf, plain_len), 0);
+	ck_assert_mem_eq(buf, want, cl);
+	ck_assert_int_eq(ike_cbc_decrypt(encr, key, kl, iv, buf, cl), 0);
+	ck_assert_mem_eq(buf, plain, plain_len);
+}
+
+START_TEST(aes_cbc_rfc3602)
+{
+	/* RFC 3602 section 4, cases #1 and #2 */
+	cbc_vector(IKE_ENCR_AES_CBC, "06a9214036b8a15b512e03d534120006", "3dafba429d9eb430b422da802c9fac41",
+		   (const uint8_t *)"Single block msg", 16, "e353779c1079aeb82708942dbe77181a");
+	uint8_t p[32];
+	for (size_t i = 0; i < 32; i++)
+		p[i] = (uint8_t)i;
+	cbc_vector(IKE_ENCR_AES_CBC, "c286696d887c9aa0611bbb3e2025a45a", "562e17996d093d28ddb3ba695a2e6f58", p,
+		   32, "d296cd94c2cccf8a3a863028b5e1dc0a7586602d253cfff91b8266bea6d61ab1");
+	/* not a multiple of the block, unknown key size */
+	uint8_t key[16] = { 0 }, iv[16] = { 0 };
+	ck_assert_int_eq(ike_cbc_encrypt(IKE_ENCR_AES_CBC, key, 16, iv, p, 15), -EINVAL);
+	ck_assert_int_eq(ike_cbc_encrypt(IKE_ENCR_AES_CBC, key, 15, iv, p, 16), -ENOTSUP);
+}
+END_TEST
+
+START_TEST(aes_cbc_sp800_38a)
+{
+	/* NIST SP 800-38A F.2.3 (CBC-AES192) and F.2.5 (CBC-AES256) */
+	uint8_t p[64];
+	unhex("6bc1bee22e409f96e93d7e117393172a ae2d8a571e03ac9c9eb76fac45af8e51"
+	      "30c81c46a35ce411e5fbc1191a0a52ef f69f2445df4f9b17ad2b417be66c3710", p, sizeof(p));
+	cbc_vector(IKE_ENCR_AES_CBC, "8e73b0f7da0e6452c810f32b809079e562f8ead2522c6b7b",
+		   "000102030405060708090a0b0c0d0e0f", p, 64,
+		   "4f021db243bc633d7178183a9fa071e8 b4d9ada9ad7dedf4e5e738763f69145a"
+		   "571b242012fb7ae07fa9baac3df102e0 08b0e27988598881d920a9e64f5615cd");
+	cbc_vector(IKE_ENCR_AES_CBC, "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4",
+		   "000102030405060708090a0b0c0d0e0f", p, 64,
+		   "f58c4c04d6e5f1ba779eabfb5f7bfbd6 9cfc4e967edb808d679f777bc6702c7d"
+		   "39f23369a9d9bacfa530e26304231461 b2eb05e2c39be9fcda6c19078c6a9d1b");
+	ck_assert_uint_eq(ike_encr_key_len(IKE_ENCR_AES_CBC, 192), 24);
+	ck_assert_str_eq(ike_encr_name(IKE_ENCR_AES_CBC, 256), "aes256");
+}
+END_TEST
+
+START_TEST(tdes_cbc_sp800_67)
+{
+	/*
+	 * NIST SP 800-67 rev1 B.1 publishes 3DES in ECB: "The qufck brown fox
+	 * jump" -> A826FD8CE53B855F CCE21C8112256FE6 68D5C05DD9B6B900. CBC with a
+	 * zero IV over Q1 = P1, Qi = Pi xor C(i-1) must give exactly those blocks,
+	 * which checks the chaining against published values only.
+	 */
+	static const char *key = "0123456789ABCDEF 23456789ABCDEF01 456789ABCDEF0123";
+	const uint8_t *p = (const uint8_t *)"The qufck brown fox jump";
+	uint8_t c[24], q[24];
+	unhex("A826FD8CE53B855F CCE21C8112256FE6 68D5C05DD9B6B900", c, sizeof(c));
+	for (size_t i = 0; i < 24; i++)
+		q[i] = (uint8_t)(p[i] ^ (i < 8 ? 0 : c[i - 8]));
+	cbc_vector(IKE_ENCR_3DES, key, "0000000000000000", q, 24,
+		   "A826FD8CE53B855F CCE21C8112256FE6 68D5C05DD9B6B900");
+	ck_assert_uint_eq(ike_encr_block_len(IKE_ENCR_3DES), 8);
+	ck_assert_uint_eq(ike_encr_iv_len(IKE_ENCR_3DES), 8);
+	ck_assert(ike_encr_supported(IKE_ENCR_3DES, 0));
+	ck_assert(!ike_encr_supported(IKE_ENCR_3DES, 128));
+	ck_assert(!ike_encr_supported(2 /* DES */, 0));
+}
+END_TEST
+
+/* ---- IKE transforms: AES-GCM (RFC 5282) ---------------------------------- */
+
+static void gcm_vector(const char *key_hex, const char *iv12_hex, const char *p_hex, const char *aad_hex,
+		       const char *c_hex, const char *tag_hex)
+{
+	/* IKE key material = key || salt; the 12-byte GCM IV is salt || IV */
+	uint8_t km[36], iv12[12], p[64], aad[32], want[64], tag[16], got_tag[16], buf[64];
+	size_t kl = unhex(key_hex, km, 32);
+	unhex(iv12_hex, iv12, sizeof(iv12));
+	memcpy(km + kl, iv12, IKE_GCM_SALT);
+	size_t pl = unhex(p_hex, p, sizeof(p));
+	size_t al = unhex(aad_hex, aad, sizeof(aad));
+	ck_assert_uint_eq(unhex(c_hex, want, sizeof(want)), pl);
+	unhex(tag_hex, tag, sizeof(tag));
+	ck_assert_uint_eq(ike_encr_key_len(IKE_ENCR_AES_GCM_16, (uint16_t)(kl * 8)), kl + 4);
+	memcpy(buf, p, pl);
+	ck_assert_int_eq(ike_aead_encrypt(IKE_ENCR_AES_GCM_16, km, kl + 4, iv12 + 4, aad, al, buf, pl, got_tag), 0);
+	ck_assert_mem_eq(buf, want, pl);
+	ck_assert_mem_eq(got_tag, tag, 16);
+	ck_assert_int_eq(ike_aead_decrypt(IKE_ENCR_AES_GCM_16, km, kl + 4, iv12 + 4, aad, al, buf, pl, tag), 0);
+	ck_assert_mem_eq(buf, p, pl);
+	/* any change of ciphertext, AAD or tag is refused */
+	memcpy(buf, want, pl);
+	if (pl) {
+		buf[pl - 1] ^= 0x80;
+		ck_assert_int_eq(ike_aead_decrypt(IKE_ENCR_AES_GCM_16, km, kl + 4, iv12 + 4, aad, al, buf, pl, tag),
+				 -EBADMSG);
+	}
+	memcpy(buf, want, pl);
+	tag[0] ^= 1;
+	ck_assert_int_eq(ike_aead_decrypt(IKE_ENCR_AES_GCM_16, km, kl + 4, iv12 + 4, aad, al, buf, pl, tag),
+			 -EBADMSG);
+}
+
+START_TEST(aes_gcm_mcgrew_viega)
+{
+	static const char *p60 = "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+				 "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39";
+	/* test case 2: AES-128, no AAD */
+	gcm_vector("00000000000000000000000000000000", "000000000000000000000000",
+		   "00000000000000000000000000000000", "", "0388dace60b6a392f328c2b971b2fe78",
+		   "ab6e47d42cec13bdf53a67b21257bddf");
+	/* test case 4: AES-128 with AAD */
+	gcm_vector("feffe9928665731c6d6a8f9467308308", "cafebabefacedbaddecaf888", p60,
+		   "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+		   "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
+		   "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091",
+		   "5bc94fbc3221a5db94fae95ae7121a47");
+	/* test case 14: AES-256, no AAD */
+	gcm_vector("0000000000000000000000000000000000000000000000000000000000000000", "000000000000000000000000",
+		   "00000000000000000000000000000000", "", "cea7403d4d606b6e074ec5d3baf39d18",
+		   "d0d1c8a799996bf0265b98b5d48ab919");
+	/* test case 16: AES-256 with AAD */
+	gcm_vector("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308", "cafebabefacedbaddecaf888",
+		   p60, "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+		   "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+		   "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
+		   "76fc6ece0f4e1768cddf8853bb2d551b");
+	ck_assert(ike_encr_is_aead(IKE_ENCR_AES_GCM_16));
+	ck_assert_uint_eq(ike_encr_icv_len(IKE_ENCR_AES_GCM_16), 16);
+	ck_assert_uint_eq(ike_encr_iv_len(IKE_ENCR_AES_GCM_16), 8);
+	ck_assert_str_eq(ike_encr_name(IKE_ENCR_AES_GCM_16, 128), "aes128gcm16");
+	uint8_t k[20] = { 0 }, iv[8] = { 0 }, t[16];
+	ck_assert_int_eq(ike_aead_encrypt(IKE_ENCR_AES_CBC, k, 20, iv, NULL, 0, NULL, 0, t), -ENOTSUP);
+	ck_assert_int_eq(ike_aead_encrypt(IKE_ENCR_AES_GCM_16, k, 19, iv, NULL, 0, NULL, 0, t), -ENOTSUP);
+}
+END_TEST
+
+/* ---- IKE transforms: truncated HMAC integrity ---------------------------- */
+
+START_TEST(integ_truncated_hmac)
+{
+	/* RFC 2202 test 2 and RFC 4231 test case 2, truncated per RFC 2404 / RFC 4868 */
+	static const struct { uint16_t id; size_t key, icv; const char *full; } v[] = {
+		{ IKE_INTEG_HMAC_SHA1_96, 20, 12, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79" },
+		{ IKE_INTEG_HMAC_SHA2_256_128, 32, 16,
+		  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+		{ IKE_INTEG_HMAC_SHA2_384_192, 48, 24,
+		  "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
+		  "8e2240ca5e69e2c78b3239ecfab21649" },
+		{ IKE_INTEG_HMAC_SHA2_512_256, 64, 32,
+		  "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
+		  "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737" },
+	};
+	const uint8_t *key = (const uint8_t *)"Jefe", *data = (const uint8_t *)"what do ya want for nothing?";
+	for (size_t i = 0; i < 4; i++) {
+		uint8_t want[64], icv[IKE_MAX_ICV];
+		unhex(v[i].full, want, sizeof(want));
+		ck_assert(ike_integ_supported(v[i].id));
+		ck_assert_uint_eq(ike_integ_key_len(v[i].id), v[i].key);
+		ck_assert_uint_eq(ike_integ_icv_len(v[i].id), v[i].icv);
+		ck_assert_int_eq(ike_integ_sign(v[i].id, key, 4, data, 28, icv), 0);
+		ck_assert_mem_eq(icv, want, v[i].icv);
+		ck_assert_int_eq(ike_integ_verify(v[i].id, key, 4, data, 28, want), 0);
+		want[v[i].icv - 1] ^= 1;	/* the last byte that counts */
+		ck_assert_int_eq(ike_integ_verify(v[i].id, key, 4, data, 28, want), -EBADMSG);
+	}
+	uint8_t icv[32];
+	ck_assert_int_eq(ike_integ_sign(5 /* AES-XCBC-96 */, key, 4, data, 28, icv), -ENOTSUP);
+	ck_assert(ike_ct_equal("abc", "abc", 3));
+	ck_assert(!ike_ct_equal("abc", "abd", 3));
+	ck_assert_str_eq(ike_integ_name(IKE_INTEG_HMAC_SHA2_384_192), "sha384");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("crypto");
@@ -301,6 +488,13 @@ int main(void)
 	tc = tcase_create("prf");
 	tcase_add_test(tc, prf_known_answers);
 	tcase_add_test(tc, prf_plus_blocks);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("ike_cipher");
+	tcase_add_test(tc, aes_cbc_rfc3602);
+	tcase_add_test(tc, aes_cbc_sp800_38a);
+	tcase_add_test(tc, tdes_cbc_sp800_67);
+	tcase_add_test(tc, aes_gcm_mcgrew_viega);
+	tcase_add_test(tc, integ_truncated_hmac);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
