@@ -195,9 +195,19 @@ client dial || lab_fail "xl2tpd (client) did not take the dial command"
 ppp_addr() { ip -n $CLI_NS -4 -o addr show dev ppp0 2>/dev/null | awk '{ sub(/\/.*/, "", $4); print $4; exit }'; }
 ppp_up() {
 	pid_alive "$(cat "$W/cli/xl2tpd.hostpid")" || return 125
-	[ -n "$(ppp_addr)" ]
+	[ -n "$(ppp_addr)" ] && return 0
+	# pppd gave up: no point in waiting longer
+	grep -q -E 'Modem hangup|Connection terminated|LCP terminated by peer' "$W/cli/pppd.log" 2>/dev/null && return 125
+	return 1
 }
-wait_until 15 ppp_up || lab_fail "client ppp0 got no address within 15 s after dialling"
+# the most telling line of a pppd/xl2tpd log (an error if there is one)
+why() {
+	_w=$(grep -v -E '^(sent|rcvd) \[' "$1" 2>/dev/null |
+		grep -i -E 'refused|fail|timeout|timed out|terminated by peer|no response|error|denied|unable|can.?not' | tail -n 1)
+	[ -n "$_w" ] || _w=$(tail -n 1 "$1" 2>/dev/null)
+	printf '%s' "${_w:-no log}"
+}
+wait_until 15 ppp_up || lab_fail "client ppp0 got no address (waited up to 15 s; client pppd: $(why "$W/cli/pppd.log"); server pppd: $(why "$W/srv/pppd.log"); client xl2tpd: $(why "$W/cli/xl2tpd.log"))"
 VIP=$(ppp_addr)
 PEER=$(ip -n $CLI_NS -4 -o addr show dev ppp0 | sed -n 's/.* peer \([0-9.]*\).*/\1/p')
 info "client ppp0 $VIP peer $PEER"

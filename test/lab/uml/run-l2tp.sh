@@ -57,7 +57,7 @@ W=$(mktemp -d /tmp/kanmon-uml-l2tp.XXXXXX) || exit 1
 UPID=
 cleanup() {
 	if [ -n "$UPID" ]; then kill -TERM "$UPID" 2>/dev/null; wait "$UPID" 2>/dev/null; fi
-	if [ -n "$KEEP" ]; then echo "work directory kept: $W"; else rm -rf "$W"; fi
+	[ -n "$KEEP" ] || rm -rf "$W"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -91,6 +91,7 @@ UPID=$!
 RC=0; wait "$UPID" || RC=$?
 UPID=
 UML_MS=$(( $(now_ms) - t ))
+[ -n "$KEEP" ] && echo "work directory kept: $W (logs/, nat.pcap, esp-keys.txt, console.log)"
 
 # esp_sa UAT records for tshark from `ip xfrm state` output (test keys only)
 esp_uat() {
