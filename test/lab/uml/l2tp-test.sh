@@ -171,7 +171,7 @@ info "server session: $sess"
 set -- $sess
 EXP_ID=$(printf '%s' "$L2TP_EXPECT_IKE_ID" | sed "s/@CLIENT_ADDR@/$CLIENT_ADDR/; s/, /,/g; s/ /_/g")
 [ "$2" = "$EXP_ID" ] || lab_fail "server sees client identity '$2', expected '$EXP_ID'"
-[ "$3" = "$NAT_OUT[4500]" ] || lab_fail "server sees peer '$3', expected the NAT's $NAT_OUT[4500] (NAT-T)"
+[ "$3" = "${NAT_OUT}[4500]" ] || lab_fail "server sees peer '$3', expected the NAT's ${NAT_OUT}[4500] (NAT-T)"
 [ "$5" = ESTABLISHED ] || lab_fail "server IKE state '$5', expected ESTABLISHED"
 sas=$(sw "$W/srv" --list-sas --noblock)
 printf '%s\n' "$sas" | grep -q "INSTALLED, TRANSPORT-in-UDP" ||
@@ -216,7 +216,7 @@ ip4_in_range "$VIP" "$LAB_POOL4" || lab_fail "client address $VIP is not from th
 tun=$(server tunnels 2>/dev/null | tail -n 1)
 if [ -n "$tun" ]; then
 	set -- $tun
-	[ "$1" = "$NAT_OUT[1701]" ] || lab_fail "server sees the L2TP peer as '$1', expected $NAT_OUT[1701]"
+	[ "$1" = "${NAT_OUT}[1701]" ] || lab_fail "server sees the L2TP peer as '$1', expected ${NAT_OUT}[1701]"
 	[ -z "${L2TP_HOSTNAME:-}" ] || [ "$2" = "$L2TP_HOSTNAME" ] ||
 		lab_fail "server sees L2TP host name '$2', expected '$L2TP_HOSTNAME'"
 	[ -z "${L2TP_TUNNEL_RWS:-}" ] || [ "$3" = "$L2TP_TUNNEL_RWS" ] ||
