@@ -3,9 +3,12 @@
  * fuzz_esp.c - libFuzzer target for kernel-user's inbound path: the input is
  * an ESP packet as it comes off the wire, fed to ku_input() with SAs of
  * every algorithm installed (SPI 0x1000 + i: tunnel mode for even i,
- * transport mode for odd i, ESN for i >= 11), so SPI lookup, replay check,
- * ICV, decryption, padding, inner parsing, selectors, MSS clamping and
- * transport delivery all see it. Replay state is reset for every input.
+ * transport mode for odd i, ESN for the second half), so SPI lookup, replay
+ * check, ICV, decryption and padding see it. Replay state is reset for every
+ * input. An input starting with 0xE5 is instead [0xE5, SA index, next
+ * header, payload...]: the payload is sealed with that SA's key first, so
+ * mutations reach what lies behind the ICV (inner parsing, selectors, MSS
+ * clamping, transport delivery) instead of dying at the integrity check.
  *
  * KU_FUZZ_GEN=DIR writes the seed corpus (valid packets of every SA and a
  * few mangled ones) into DIR on the first call.
@@ -135,6 +138,17 @@ static void generate(const char *dir)
 		snprintf(name, sizeof(name), "sa%02u-badicv", i);
 		put(dir, name, pkt, n);
 	}
+	/* sealed-payload seeds: tunnel IPv4 TCP SYN, IPv6, transport UDP */
+	uint8_t sp[3 + 60];
+	sp[0] = 0xE5, sp[1] = 0, sp[2] = 4;
+	memcpy(sp + 3, ip, 60);
+	put(dir, "sealed-tunnel-syn", sp, 63);
+	sp[1] = 2, sp[2] = 41;
+	memcpy(sp + 3, ip6, 48);
+	put(dir, "sealed-tunnel-ipv6", sp, 51);
+	sp[1] = 1, sp[2] = 17;
+	memcpy(sp + 3, udp, 20);
+	put(dir, "sealed-transport-udp", sp, 23);
 	put(dir, "short", (const uint8_t *)"\0\0\x10\0\0\0\0", 7);
 	put(dir, "unknown-spi", (const uint8_t *)"\xde\xad\xbe\xef\0\0\0\1abcdefghijklmnopqrstuvwxyz", 34);
 }
@@ -155,10 +169,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(sa->bmp, 0, sa->esp.nblocks * sizeof(uint64_t));
 	}
 	uint8_t *buf = ku->loopw->rx_slots;
-	memcpy(buf + KU_HEAD, data, size);
+	size_t len = size;
+	if (size >= 3 && data[0] == 0xE5 && size - 3 <= 1500)
+		len = seal(data[1] % N_SA, 1, data + 3, size - 3, data[2], buf + KU_HEAD);
+	else
+		memcpy(buf + KU_HEAD, data, size);
 	struct ku_addr src = { AF_INET, { 198, 51, 100, 2 } }, dst = { AF_INET, { 198, 51, 100, 1 } };
 	pthread_rwlock_rdlock(&ku->lock);
-	ku_input(ku->loopw, buf, KU_HEAD, size, &src, &dst, NULL);
+	ku_input(ku->loopw, buf, KU_HEAD, len, &src, &dst, NULL);
 	pthread_rwlock_unlock(&ku->lock);
 	ku_notes_drain(ku);
 	fakehost.n_delivered = 0;
