@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "certstore.h"
 #include "ctl.h"
 #include "ctl_fmt.h"
 #include "daemon.h"
@@ -206,6 +207,43 @@ static int cmd_kill(struct daemon *dm, int argc, char **argv, bool json, struct 
 	return 0;
 }
 
+/*
+ * certs: what the certificate store holds; certs reload: re-read it now
+ * (kanmonctl sends this after every revocation, so it takes effect at once
+ * and the sessions of the revoked certificate end).
+ */
+static int cmd_certs(struct daemon *dm, int argc, char **argv, bool json, struct sbuf *out)
+{
+	size_t killed = 0;
+	int rc = 0;
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "reload"))) {
+		sbuf_printf(out, "usage: certs [reload]\n");
+		return -EINVAL;
+	}
+	if (argc == 2) {
+		struct diag d = { 0 };
+		rc = daemon_certs_reload(dm, &killed, &d);
+		for (size_t i = 0; i < d.n; i++)
+			sbuf_printf(out, "%s\n", d.lines[i]);
+		diag_clear(&d);
+		if (rc) {
+			sbuf_printf(out, "certificate store not re-read: the previous one stays\n");
+			return rc;
+		}
+	}
+	struct certstore_stats st = { 0 };
+	if (dm->certs)
+		certstore_stats(dm->certs, &st);
+	if (json)
+		sbuf_printf(out, "{\"trusted\":%zu,\"servers\":%zu,\"revoked\":%zu,\"crls\":%zu,\"sessions_ended\":%zu}\n",
+			    st.trusted, st.servers, st.revoked, st.crls, killed);
+	else
+		sbuf_printf(out, "certificate store%s: %zu trusted CA%s, %zu server certificate%s, %zu revoked; %zu session%s ended\n",
+			    argc == 2 ? " re-read" : "", st.trusted, st.trusted == 1 ? "" : "s", st.servers,
+			    st.servers == 1 ? "" : "s", st.revoked, killed, killed == 1 ? "" : "s");
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct daemon *dm, int argc, char **argv, bool json, struct sbuf *out);
@@ -217,6 +255,7 @@ static const struct {
 	{ "reload", cmd_reload, "re-read the configuration" },
 	{ "stop", cmd_stop, "stop the daemon" },
 	{ "kill", cmd_kill, "kill ID: terminate one session" },
+	{ "certs", cmd_certs, "certs [reload]: the certificate store; reload re-reads it (revocations)" },
 };
 
 int daemon_ctl(void *ctx, int argc, char **argv, struct sbuf *out)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "certstore.h"
 #include "ctl.h"
 #include "daemon.h"
 #include "event.h"
@@ -90,7 +91,7 @@ static int check_semantics(const struct daemon *dm, const struct conf *c, struct
 			char where[512], path[256];
 			snprintf(path, sizeof(path), "log.subsystems.%s", name);
 			conf_where(c, path, where, sizeof(where));
-			diag_add(d, "%s: %s: unknown subsystem: use a core subsystem (core, conf, net, plugin, pool, store, session, ctl) or an enabled plugin's name",
+			diag_add(d, "%s: %s: unknown subsystem: use a core subsystem (core, conf, net, plugin, pool, store, session, ctl, cert) or an enabled plugin's name",
 				 where, path);
 			bad++;
 		}
@@ -241,6 +242,66 @@ static int open_state(struct daemon *dm, struct diag *d)
 	return 0;
 }
 
+/* ---- certificates -------------------------------------------------------- */
+
+static int certs_build(struct daemon *dm, const struct conf *c, struct certstore **out, struct diag *d)
+{
+	const struct kanmon_conf *root = conf_root(c);
+	struct certstore_params p = {
+		.state_dir = conf_string(root, "state_dir"),
+		.store = dm->store,
+		.ca = conf_group(root, "ca"),
+		.load_keys = true,
+	};
+	return certstore_new(&p, out, d);
+}
+
+/* What clients would refuse, in plain words, at start-up and on every reload. */
+static void certs_check(struct daemon *dm, const struct conf *c)
+{
+	const struct kanmon_conf *ca = conf_group(conf_root(c), "ca");
+	const char *ids[16];
+	size_t n = ca ? conf_count(ca, "server_id") : 0;
+	for (size_t i = 0; i < n && i < 16; i++)
+		ids[i] = conf_string_at(ca, "server_id", i);
+	certstore_check_servers(dm->certs, ids, n < 16 ? n : 16);
+}
+
+static bool cert_revoked(const char *issuer, const char *serial, void *arg)
+{
+	return certstore_revoked(arg, issuer, serial);
+}
+
+static void certs_swap(struct daemon *dm, struct certstore *cs, size_t *killed)
+{
+	certstore_free(dm->certs);
+	dm->certs = cs;
+	dm->plugins.certs = cs;
+	struct certstore_stats st;
+	certstore_stats(cs, &st);
+	size_t k = dm->sessions ? session_kill_revoked(dm->sessions, cert_revoked, cs) : 0;
+	if (killed)
+		*killed = k;
+	log_info("cert", "certificate store: %zu trusted CA%s, %zu server certificate%s, %zu revoked, %zu CRL%s%s",
+		 st.trusted, st.trusted == 1 ? "" : "s", st.servers, st.servers == 1 ? "" : "s", st.revoked, st.crls,
+		 st.crls == 1 ? "" : "s", k ? "; sessions of revoked certificates ended" : "");
+}
+
+int daemon_certs_reload(struct daemon *dm, size_t *killed, struct diag *d)
+{
+	struct certstore *cs = NULL;
+	*killed = 0;
+	int err = certs_build(dm, dm->conf, &cs, d);
+	if (err) {
+		for (size_t i = 0; i < d->n; i++)
+			log_err("cert", "%s", d->lines[i]);
+		log_err("cert", "certificate store not re-read: keeping the previous one");
+		return err;
+	}
+	certs_swap(dm, cs, killed);
+	return 0;
+}
+
 int daemon_start(struct daemon *dm, struct diag *d)
 {
 	double t0 = now_ms();
@@ -274,8 +335,14 @@ int daemon_start(struct daemon *dm, struct diag *d)
 	err = priv_switch(&dm->priv, d);
 	if (!err)
 		err = open_state(dm, d);
+	/* after the switch: kanmond reads its keys as the user that owns them */
+	struct certstore *certs = NULL;
+	if (!err)
+		err = certs_build(dm, dm->conf, &certs, d);
 	if (err)
 		return err;
+	certs_swap(dm, certs, NULL);
+	certs_check(dm, dm->conf);
 	dm->plugins.loop = dm->loop;
 	dm->plugins.net = dm->net;
 	dm->plugins.pools = dm->pools;
@@ -319,6 +386,7 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 		err = conf_validate(c, core_settings, dm->schemas, dm->plugins.n, d);
 	if (!err)
 		err = check_semantics(dm, c, d);
+	struct certstore *certs = NULL;
 	if (!err) {
 		struct diag changed = { 0 };
 		if (conf_check_reload(dm->conf, c, &changed)) {
@@ -329,6 +397,9 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 		}
 		diag_clear(&changed);
 	}
+	/* the files of the new `ca` group are validated like the rest, before anything changes */
+	if (!err && dm->loop)
+		err = certs_build(dm, c, &certs, d);
 	if (err) {
 		for (size_t i = before; i < d->n; i++)
 			log_err("conf", "%s", d->lines[i]);
@@ -337,6 +408,11 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 		return err;
 	}
 	apply_log_levels(dm, c);
+	if (certs) {
+		/* also picks up revocations and certificates changed by kanmonctl meanwhile */
+		certs_swap(dm, certs, NULL);
+		certs_check(dm, c);
+	}
 	int failed = plugins_reload(&dm->plugins, c);
 	/* plugins that did not take the new one still hold a reference to theirs */
 	conf_free(dm->conf);
@@ -362,6 +438,9 @@ void daemon_free(struct daemon *dm)
 	dm->expire = NULL;
 	session_registry_free(dm->sessions);
 	dm->sessions = NULL;
+	certstore_free(dm->certs);
+	dm->certs = NULL;
+	dm->plugins.certs = NULL;
 	sa_core_free(dm->sa);
 	dm->sa = NULL;
 	pool_set_free(dm->pools);

@@ -24,6 +24,7 @@ struct pool_set;
 struct session_registry;
 struct sa_core;
 struct store;
+struct certstore;
 struct kanmon_timer;
 
 struct daemon {
@@ -37,6 +38,7 @@ struct daemon {
 	struct sa_core *sa;
 	struct pool_set *pools;
 	struct store *store;
+	struct certstore *certs;	/* built from store + conf; rebuilt on reload and revocation */
 	struct ctl *ctl;
 	struct kanmon_timer *expire;	/* offline leases -> free */
 	struct priv priv;
@@ -53,6 +55,12 @@ int daemon_run(struct daemon *dm);
 /* Re-read conf_path; on any error keep the running configuration. 0 / -errno. */
 int daemon_reload(struct daemon *dm, struct diag *d);
 void daemon_stop(struct daemon *dm);
+/*
+ * Re-reads the certificate store (state store + the running configuration's
+ * `ca` files), swaps it in and ends the sessions of certificates revoked
+ * since. On failure the previous store stays. *killed: sessions ended.
+ */
+int daemon_certs_reload(struct daemon *dm, size_t *killed, struct diag *d);
 void daemon_free(struct daemon *dm);	/* fini plugins, close everything */
 
 /* The control socket's commands (ctl_cmd.c): a ctl_dispatch_fn. */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "certstore.h"
 #include "event.h"
 #include "log.h"
 #include "net.h"
@@ -162,6 +163,60 @@ static int host_net_deliver(const struct kanmon_host *h, struct kanmon_pkt *pkt)
 	return net_deliver(owner_of(h)->set->net, pkt);
 }
 
+/*
+ * Certificates: the runtime store is replaced on reload and revocation, so
+ * each call looks it up afresh (never cached by a plugin).
+ */
+static int host_cert_verify(const struct kanmon_host *h, const struct kanmon_blob *chain, size_t n, int role,
+			    const struct kanmon_id *id, struct kanmon_cert_result *res)
+{
+	struct plugin *p = owner_of(h);
+	if (!res || res->size < sizeof(*res))
+		return -EINVAL;
+	if (!p->set->certs) {
+		res->status = -EKEYREJECTED;
+		snprintf(res->reason, sizeof(res->reason), "no certificate store (kanmonctl ca create)");
+		return res->status;
+	}
+	return certstore_verify(p->set->certs, chain, n, role, id, time(NULL), res);
+}
+
+static int host_cert_sign(const struct kanmon_host *h, const char *name, unsigned hash, unsigned flags,
+			  const void *data, size_t len, uint8_t *sig, size_t *sig_len)
+{
+	struct plugin *p = owner_of(h);
+	return p->set->certs ? certstore_sign(p->set->certs, name, hash, flags, data, len, sig, sig_len) : -ENOENT;
+}
+
+static int host_cert_lookup(const struct kanmon_host *h, const char *name, const struct kanmon_id *id,
+			    struct kanmon_cert_info *info)
+{
+	struct plugin *p = owner_of(h);
+	if (!info || info->size < sizeof(*info))
+		return -EINVAL;
+	return p->set->certs ? certstore_lookup(p->set->certs, name, id, info) : -ENOENT;
+}
+
+static bool host_cert_id_match(const struct kanmon_host *h, const char *pattern, const struct kanmon_id *id)
+{
+	(void)h;
+	return cert_id_match(pattern, id);
+}
+
+static int host_session_cert(const struct kanmon_host *h, uint64_t id, const struct kanmon_cert_result *res)
+{
+	struct plugin *p = owner_of(h);
+	if (!res || res->size < sizeof(*res) || res->status)
+		return -EINVAL;
+	return p->set->sessions ? session_set_cert(p->set->sessions, p, id, res->issuer, res->serial) : -ENOSYS;
+}
+
+static int host_cert_check_server(const struct kanmon_host *h, const char *name, const char *server_id)
+{
+	struct plugin *p = owner_of(h);
+	return p->set->certs ? certstore_check_server(p->set->certs, name, server_id, NULL) : -ENOENT;
+}
+
 static const struct kanmon_host host_template = {
 	.size = sizeof(struct kanmon_host),
 	.abi_major = KANMON_ABI_MAJOR,
@@ -198,6 +253,12 @@ static const struct kanmon_host host_template = {
 	.sa_subscribe = host_sa_subscribe,
 	.net_fds = host_net_fds,
 	.net_deliver = host_net_deliver,
+	.cert_verify = host_cert_verify,
+	.cert_sign = host_cert_sign,
+	.cert_lookup = host_cert_lookup,
+	.cert_id_match = host_cert_id_match,
+	.session_cert = host_session_cert,
+	.cert_check_server = host_cert_check_server,
 };
 
 /* ---- loading ----------------------------------------------------------- */

@@ -23,6 +23,7 @@ struct net;
 struct pool_set;
 struct session_registry;
 struct sa_core;
+struct certstore;
 
 struct plugin {
 	struct kanmon_host host;	/* first: the host pointer finds the record */
@@ -43,6 +44,7 @@ struct plugin_set {
 	struct pool_set *pools;
 	struct session_registry *sessions;
 	struct sa_core *sa;
+	struct certstore *certs;	/* replaced on reload and revocation; may be NULL */
 };
 
 /*

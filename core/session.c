@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* session.c - session registry: hash by id + list in id order (session.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "list.h"
+#include "log.h"
 #include "session.h"
 
 struct session_node {
@@ -40,6 +42,8 @@ struct session_registry *session_registry_new(void)
 
 static void node_free(struct session_node *n)
 {
+	free(n->e.cert_issuer);
+	free(n->e.cert_serial);
 	free(n->e.identity);
 	free(n->e.state);
 	free(n->e.algorithms);
@@ -231,4 +235,68 @@ int session_foreach(const struct session_registry *r,
 			return rc;
 	}
 	return 0;
+}
+
+int session_set_cert(struct session_registry *r, const void *owner, uint64_t id, const char *issuer,
+		     const char *serial)
+{
+	struct session_node *n = lookup(r, id);
+	if (!n)
+		return -ENOENT;
+	if (n->e.owner != owner)
+		return -EPERM;
+	if (!issuer || !serial || !*serial)
+		return -EINVAL;
+	char *i = strdup(issuer), *s = strdup(serial);
+	if (!i || !s) {
+		free(i);
+		free(s);
+		return -ENOMEM;
+	}
+	free(n->e.cert_issuer);
+	free(n->e.cert_serial);
+	n->e.cert_issuer = i;
+	n->e.cert_serial = s;
+	return 0;
+}
+
+size_t session_kill_revoked(struct session_registry *r,
+			    bool (*revoked)(const char *issuer, const char *serial, void *arg), void *arg)
+{
+	/* ids first: a plugin's kill may remove the session (and others) right away */
+	size_t n = 0, cap = 0, killed = 0;
+	uint64_t *ids = NULL;
+	for (struct list_node *it = r->all.next; it != &r->all; it = it->next) {
+		struct session_entry *e = &list_entry(it, struct session_node, order)->e;
+		if (!e->cert_serial || !revoked(e->cert_issuer, e->cert_serial, arg))
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			uint64_t *v = realloc(ids, nc * sizeof(*v));
+			if (!v)
+				break;	/* the rest goes at the next revocation or reload */
+			ids = v;
+			cap = nc;
+		}
+		ids[n++] = e->id;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct session_entry *e = session_find(r, ids[i]);
+		if (!e)
+			continue;
+		char identity[256], serial[48];
+		snprintf(identity, sizeof(identity), "%s", e->identity);
+		snprintf(serial, sizeof(serial), "%s", e->cert_serial);
+		int rc = session_kill(r, ids[i]);
+		if (rc)
+			log_warn("session", "session %llu (%s): its certificate (serial %s) was revoked but the session could not be ended: %s",
+				 (unsigned long long)ids[i], identity, serial, strerror(-rc));
+		else {
+			log_notice("session", "session %llu (%s) ended: its certificate (serial %s) was revoked",
+				   (unsigned long long)ids[i], identity, serial);
+			killed++;
+		}
+	}
+	free(ids);
+	return killed;
 }

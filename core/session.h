@@ -7,6 +7,7 @@
 #ifndef KANMON_CORE_SESSION_H
 #define KANMON_CORE_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,8 @@ struct session_entry {
 	time_t established;
 	const struct kanmon_session_ops *ops;
 	void *arg;
+	char *cert_issuer;		/* the authenticating certificate (NULL = none): */
+	char *cert_serial;		/* issuer DN text and serial hex, as kanmon_cert_result has them */
 };
 
 struct session_registry *session_registry_new(void);
@@ -47,6 +50,19 @@ size_t session_count(const struct session_registry *r);
 int session_kill(struct session_registry *r, uint64_t id);
 /* zeroes *c when the plugin has no counters */
 void session_counters(const struct session_entry *e, struct kanmon_session_counters *c);
+/*
+ * Ties session id to the certificate that authenticated it (issuer DN text,
+ * serial hex). -ENOENT unknown id, -EPERM another plugin's session.
+ */
+int session_set_cert(struct session_registry *r, const void *owner, uint64_t id, const char *issuer,
+		     const char *serial);
+/*
+ * The revocation hook: kills (through the owning plugin's ops) every session
+ * whose certificate `revoked` says is revoked. Returns how many were asked
+ * to end; those whose plugin cannot kill are logged.
+ */
+size_t session_kill_revoked(struct session_registry *r,
+			    bool (*revoked)(const char *issuer, const char *serial, void *arg), void *arg);
 /* in id order; stop when cb returns non-zero */
 int session_foreach(const struct session_registry *r,
 		    int (*cb)(const struct session_entry *e, void *arg), void *arg);

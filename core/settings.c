@@ -11,7 +11,7 @@
 static const char *const log_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
 
 const char *const core_subsystems[] = { "core", "conf", "net", "plugin", "pool", "store",
-					"session", "ctl", NULL };
+					"session", "ctl", "cert", NULL };
 
 static const struct kanmon_setting log_level_entry[] = {
 	{ .name = "level", .type = KANMON_CONF_STRING, .choices = log_levels },
@@ -24,7 +24,7 @@ static const struct kanmon_setting log_settings[] = {
 	{ .name = "subsystems", .type = KANMON_CONF_GROUP, .flags = KANMON_CONF_RELOAD | KANMON_CONF_MAP,
 	  .children = log_level_entry,
 	  .help = "Per-subsystem levels, e.g. { net = \"debug\"; ikev2 = \"debug\"; }: a core subsystem "
-		  "(core, conf, net, plugin, pool, store, session, ctl) or an enabled plugin's name." },
+		  "(core, conf, net, plugin, pool, store, session, ctl, cert) or an enabled plugin's name." },
 	KANMON_SETTINGS_END,
 };
 
@@ -54,6 +54,36 @@ static const struct kanmon_setting pool_settings[] = {
 	KANMON_SETTINGS_END,
 };
 
+static const struct kanmon_setting ca_cert_settings[] = {
+	{ .name = "name", .type = KANMON_CONF_STRING, .flags = KANMON_CONF_REQUIRED | KANMON_CONF_RELOAD,
+	  .help = "Name the protocol plugins use for it (certificate = \"...\")." },
+	{ .name = "cert", .type = KANMON_CONF_STRING, .flags = KANMON_CONF_REQUIRED | KANMON_CONF_RELOAD,
+	  .help = "Certificate file: PEM (may also hold the key), DER, or PKCS#12 with the key." },
+	{ .name = "key", .type = KANMON_CONF_STRING, .flags = KANMON_CONF_RELOAD, .def = "",
+	  .help = "Private key file (PEM or DER, PKCS#1 or PKCS#8, may be encrypted) when cert does not hold it." },
+	{ .name = "passphrase_file", .type = KANMON_CONF_STRING, .flags = KANMON_CONF_RELOAD, .def = "",
+	  .help = "File whose first line is the passphrase of the key or the PKCS#12 file." },
+	KANMON_SETTINGS_END,
+};
+
+static const struct kanmon_setting ca_settings[] = {
+	{ .name = "server_id", .type = KANMON_CONF_STRING, .flags = KANMON_CONF_LIST | KANMON_CONF_RELOAD, .max = 16,
+	  .help = "Names or addresses clients are given for this server (their remote ID). Every server "
+		  "certificate is checked against them at start-up and reload, with a warning naming the "
+		  "clients a problem would break; default: each certificate's CN." },
+	{ .name = "trust", .type = KANMON_CONF_STRING, .flags = KANMON_CONF_LIST | KANMON_CONF_RELOAD, .max = 32,
+	  .help = "CA certificate files (PEM, DER) trusted to authenticate clients, besides the built-in "
+		  "CA of state_dir (kanmonctl ca create) and CAs imported with kanmonctl cert import." },
+	{ .name = "crl", .type = KANMON_CONF_STRING, .flags = KANMON_CONF_LIST | KANMON_CONF_RELOAD, .max = 32,
+	  .help = "CRL files (PEM or DER) of trusted CAs, re-read on reload. Revocations by the built-in CA "
+		  "need none: kanmonctl cert revoke reaches kanmond at once." },
+	{ .name = "certificates", .type = KANMON_CONF_GROUP, .flags = KANMON_CONF_LIST | KANMON_CONF_RELOAD,
+	  .max = 32, .children = ca_cert_settings,
+	  .help = "Server certificates kept outside the store: ( { name = \"ext\"; cert = \"/etc/kanmon/server.p12\"; "
+		  "passphrase_file = \"/etc/kanmon/server.pass\"; } )." },
+	KANMON_SETTINGS_END,
+};
+
 const struct kanmon_setting core_settings[] = {
 	{ .name = "plugins", .type = KANMON_CONF_STRING, .flags = KANMON_CONF_LIST | KANMON_CONF_REQUIRED,
 	  .help = "Plugins this deployment enables, by name (files <name>.so in plugin_dir). "
@@ -74,6 +104,8 @@ const struct kanmon_setting core_settings[] = {
 	{ .name = "pools", .type = KANMON_CONF_GROUP, .flags = KANMON_CONF_LIST, .max = 64,
 	  .children = pool_settings,
 	  .help = "Address pools: ( { name = \"clients\"; range = \"203.0.113.2-203.0.113.126\"; dns = [\"198.51.100.53\"]; } )." },
+	{ .name = "ca", .type = KANMON_CONF_GROUP, .children = ca_settings,
+	  .help = "Certificates: the built-in CA and the certificates in state_dir, plus these files." },
 	{ .name = "log", .type = KANMON_CONF_GROUP, .children = log_settings,
 	  .help = "Logging: syslog when kanmond runs in the background, stderr with -f." },
 	KANMON_SETTINGS_END,

@@ -44,6 +44,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_sqlite_int.h"
 
 #define STORE_FILE "kanmon.db"
 /* PRAGMA application_id of a kanmon store ("KNMN"): tells our file from another program's */
@@ -77,20 +78,49 @@ static const char *const migrations[] = {
 	" PRIMARY KEY (pool, address)"
 	") WITHOUT ROWID;"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+	/*
+	 * v2: the built-in CA (store_sqlite_ca.c). ca has at most one row.
+	 * certs keeps every certificate ever issued or imported, revoked ones
+	 * included, so (issuer, serial) is never reused; revocations is
+	 * separate so a revocation is one INSERT that cannot half-happen.
+	 * Private keys are files; key_file names them relative to state_dir.
+	 */
+	"CREATE TABLE ca ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" cert BLOB NOT NULL CHECK (length(cert) > 0),"
+	" key_file TEXT NOT NULL CHECK (length(key_file) > 0),"
+	" key_encrypted INTEGER NOT NULL CHECK (key_encrypted IN (0, 1)),"
+	" crl_host TEXT,"
+	" crl_number INTEGER NOT NULL DEFAULT 0 CHECK (crl_number >= 0),"
+	" created INTEGER NOT NULL"
+	");"
+	"CREATE TABLE certs ("
+	" name TEXT PRIMARY KEY CHECK (length(name) > 0),"
+	" role TEXT NOT NULL CHECK (role IN ('ca', 'server', 'client')),"
+	" origin TEXT NOT NULL CHECK (origin IN ('issued', 'imported')),"
+	" serial TEXT NOT NULL CHECK (length(serial) > 0),"
+	" subject TEXT NOT NULL,"
+	" issuer TEXT NOT NULL,"
+	" not_before INTEGER NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" cert BLOB NOT NULL CHECK (length(cert) > 0),"
+	" key_file TEXT,"
+	" UNIQUE (issuer, serial)"
+	");"
+	"CREATE TABLE revocations ("
+	" name TEXT PRIMARY KEY REFERENCES certs (name),"
+	" revoked_at INTEGER NOT NULL,"
+	" reason INTEGER NOT NULL DEFAULT 0 CHECK (reason BETWEEN 0 AND 10)"
+	") WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-struct sqlite_store {
-	struct store base;
-	sqlite3 *db;
-	char *path;
-	sqlite3_stmt *begin, *commit, *rollback;
-	sqlite3_stmt *save, *del, *page_first, *page_next, *version;
-};
+_Static_assert(SCHEMA_VERSION == STORE_SCHEMA_VERSION, "store.h names the schema version");
 
 static const struct store_ops sqlite_ops;
 
-static int errno_of(int rc)
+int store_sqlite_errno(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK:
@@ -239,7 +269,7 @@ static int refuse_unreadable(struct sqlite_store *s, int rc, const char *why, st
 			return -sys;
 		}
 		diag_add(d, "cannot read state store %s: %s", s->path, why);
-		return errno_of(rc) ? errno_of(rc) : -EIO;
+		return store_sqlite_errno(rc) ? store_sqlite_errno(rc) : -EIO;
 	}
 }
 
@@ -498,7 +528,7 @@ static int migrate(struct sqlite_store *s, struct diag *d)
 			sqlite3_free(msg);
 			if (!sqlite3_get_autocommit(s->db))
 				sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-			return errno_of(rc) ? errno_of(rc) : -EIO;
+			return store_sqlite_errno(rc) ? store_sqlite_errno(rc) : -EIO;
 		}
 		log_notice("store", "state store %s: schema migrated from version %" PRId64 " to %" PRId64,
 			   s->path, version, version + 1);
@@ -647,7 +677,7 @@ static int run_change(struct sqlite_store *s, sqlite3_stmt *q, const char *what,
 	/* some errors (I/O, full disk) already rolled back; a failed COMMIT did not */
 	if (!sqlite3_get_autocommit(s->db))
 		step_reset(s->rollback);
-	int err = errno_of(rc);
+	int err = store_sqlite_errno(rc);
 	return err ? err : -EIO;
 }
 
@@ -757,7 +787,7 @@ static int sqlite_lease_foreach(struct store *st, int (*cb)(const struct pool_le
 		}
 		if (!ret && n < FOREACH_BATCH && rc != SQLITE_DONE) {
 			log_err("store", "state store %s: cannot read leases: %s", s->path, sqlite3_errmsg(s->db));
-			ret = errno_of(rc) ? errno_of(rc) : -EIO;
+			ret = store_sqlite_errno(rc) ? store_sqlite_errno(rc) : -EIO;
 		}
 		sqlite3_reset(q);
 		sqlite3_clear_bindings(q);
@@ -792,7 +822,7 @@ static int sqlite_schema_version(struct store *st)
 	int v = rc == SQLITE_ROW ? sqlite3_column_int(s->version, 0) : -1;
 	sqlite3_reset(s->version);
 	if (rc != SQLITE_ROW)
-		return errno_of(rc) ? errno_of(rc) : -EIO;
+		return store_sqlite_errno(rc) ? store_sqlite_errno(rc) : -EIO;
 	return v;
 }
 
@@ -802,6 +832,14 @@ static const struct store_ops sqlite_ops = {
 	.lease_delete = sqlite_lease_delete,
 	.lease_foreach = sqlite_lease_foreach,
 	.schema_version = sqlite_schema_version,
+	.ca_get = store_sqlite_ca_get,
+	.ca_put = store_sqlite_ca_put,
+	.ca_crl_number = store_sqlite_ca_crl_number,
+	.cert_add = store_sqlite_cert_add,
+	.cert_get = store_sqlite_cert_get,
+	.cert_foreach = store_sqlite_cert_foreach,
+	.cert_revoke = store_sqlite_cert_revoke,
+	.cert_delete = store_sqlite_cert_delete,
 };
 
 /* ---- pool write-through (any backend) ----------------------------------- */

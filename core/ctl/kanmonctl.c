@@ -15,9 +15,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "conf.h"
 #include "ctl.h"
 #include "ctl_fmt.h"
+#include "log.h"
 #include "settings.h"
 #include "store.h"
 
@@ -137,6 +139,35 @@ out:
 	return rc;
 }
 
+/* ca, cert, crl, client: argv[0] is the group; options anywhere after it. */
+static int offline_group(struct ctl_opts *o, const char *conf_path, int argc, char **argv)
+{
+	struct conf *c = NULL;
+	struct diag d = { 0 };
+	if (!access(conf_path, R_OK))
+		conf_parse(conf_path, &c, &d);
+	diag_clear(&d);
+	struct ctl_ctx ctx = { .json = o->json, .conf = c };
+	/* the store's "open" notes are for the daemon's log, not the operator's terminal */
+	log_set_default_level(KANMON_LOG_WARNING);
+	ctx.socket = o->socket ? o->socket
+			       : (c && conf_raw_string(c, "control_socket")) ? conf_raw_string(c, "control_socket")
+									      : core_default("control_socket");
+	ctx.dir = o->dir ? o->dir : (c && conf_raw_string(c, "state_dir")) ? conf_raw_string(c, "state_dir")
+									   : core_default("state_dir");
+	ctx.user = (c && conf_raw_string(c, "user")) ? conf_raw_string(c, "user") : core_default("user");
+	int n = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			ctx.json = true;
+		else
+			argv[n++] = argv[i];
+	}
+	int rc = !strcmp(argv[0], "client") ? ctl_client_main(&ctx, n, argv) : ctl_cert_main(&ctx, n, argv);
+	conf_free(c);
+	return rc;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -148,8 +179,24 @@ static void usage(FILE *f)
 		"  reload            re-read the configuration; errors are printed, the old one stays\n"
 		"  stop              stop kanmond\n"
 		"  kill ID           terminate session ID\n"
+		"  certs [reload]    the certificate store; reload re-reads it now\n"
 		"offline commands (on the state directory, no daemon needed):\n"
 		"  leases --offline  leases as stored in DIR/kanmon.db\n"
+		"certificates (offline; kanmond is told about revocations at once):\n"
+		"  ca create --cn CN [--days 3650] [--key rsa2048|rsa3072|ecdsa-p256] [--country CC]\n"
+		"            [--org ORG] [--crl-host FQDN] [--passphrase-file F]\n"
+		"  cert issue server NAME --cn FQDN|ADDR [--san dns:X|ip:X]... [--days N] [--key K]\n"
+		"            [--country CC] [--org ORG] [--ca-passphrase-file F]\n"
+		"  cert issue client NAME --cn USER@DOMAIN [--san email:X|dns:X]... [same options]\n"
+		"  cert list [--json] | cert show NAME [--json] | cert revoke NAME [--reason R]\n"
+		"  cert check FILE [--role server|client] [--id ID] [--passphrase-file F]\n"
+		"  cert export NAME --format pem|der|p12 [--passphrase-file F] --out FILE\n"
+		"  cert import NAME FILE [--key FILE] [--passphrase-file F] [--role ca|server|client]\n"
+		"  crl export --out FILE [--format pem|der] [--days 30] [--ca-passphrase-file F]\n"
+		"  client add NAME --server FQDN [--out DIR] [--ike P]... [--esp P]... [--dns ADDR]...\n"
+		"            writes NAME.p12, ca.crt, NAME.mobileconfig, NAME.sswan, NAME-windows.ps1,\n"
+		"            README.txt; the .p12 passphrase is printed once\n"
+		"  client list [--json] | client revoke NAME [--reason R]\n"
 		"options:\n"
 		"  -c CONF           read control_socket and state_dir from CONF (default %s)\n"
 		"  -s SOCKET         control socket (default from CONF, else %s)\n"
@@ -183,6 +230,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (optind < argc && ctl_is_offline_group(argv[optind]))
+		return offline_group(&o, conf_path, argc - optind, argv + optind);
 	/* options may also follow the command: kanmonctl status --json */
 	int n = 0;
 	char *args[CTL_MAX_ARGS];

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <kanmon/cert.h>
 #include <kanmon/conf.h>
 #include <kanmon/log.h>
 #include <kanmon/net.h>
@@ -138,6 +139,54 @@ struct kanmon_host {
 	 * payloads this way, with esp_spi/esp_reqid set). 1 taken, 0 dropped.
 	 */
 	int (*net_deliver)(const struct kanmon_host *h, struct kanmon_pkt *pkt);
+
+	/*
+	 * -- certificates (kanmon/cert.h). --
+	 * cert_verify checks a peer's chain (chain[0] the end entity, then any
+	 * intermediates in the order received) against the store's trusted CAs:
+	 * signatures, validity, revocation (built-in CA and configured CRLs),
+	 * key usage and extended key usage for `role`, and, when `id` is not
+	 * NULL, that the certificate carries that identity (subject DN or a
+	 * subjectAltName). Returns res->status; res->reason says why in plain
+	 * words (log it with the peer's address).
+	 */
+	int (*cert_verify)(const struct kanmon_host *h, const struct kanmon_blob *chain, size_t n,
+			   int role, const struct kanmon_id *id, struct kanmon_cert_result *res);
+	/*
+	 * Sign `data` with the private key of server certificate `name` (a store
+	 * name, or a path of the `ca.certificates` configuration). hash is a
+	 * KANMON_HASH_*, flags KANMON_SIGN_*. *sig_len: buffer size in, length
+	 * out. -ENOENT unknown name, -ENOSPC buffer too small, -EOPNOTSUPP
+	 * hash/flags not usable with that key.
+	 */
+	int (*cert_sign)(const struct kanmon_host *h, const char *name, unsigned hash, unsigned flags,
+			 const void *data, size_t len, uint8_t *sig, size_t *sig_len);
+	/*
+	 * A server certificate by name, or (name NULL) the first one that
+	 * carries identity `id` (what a client asked for in IDr). -ENOENT.
+	 */
+	int (*cert_lookup)(const struct kanmon_host *h, const char *name, const struct kanmon_id *id,
+			   struct kanmon_cert_info *info);
+	/*
+	 * Does `id` match `pattern`? Patterns: a DN with wildcard values
+	 * ("C=JP, O=Example Inc., CN=*"), "*@example.com", "*.example.com", an
+	 * address or prefix ("192.0.2.0/24"), "%any"; otherwise equality
+	 * (case-insensitive for names).
+	 */
+	bool (*cert_id_match)(const struct kanmon_host *h, const char *pattern, const struct kanmon_id *id);
+	/*
+	 * Records that session `id` (from session_add) was authenticated by the
+	 * certificate in `res` (an accepted cert_verify result): when that
+	 * certificate is revoked the core kills the session through its ops.
+	 */
+	int (*session_cert)(const struct kanmon_host *h, uint64_t id, const struct kanmon_cert_result *res);
+	/*
+	 * Checks server certificate `name` against what clients demand when they
+	 * reach this server as `server_id` (the FQDN or address they are given),
+	 * and logs a warning per problem naming the client it would break.
+	 * Returns the number of warnings, or -ENOENT.
+	 */
+	int (*cert_check_server)(const struct kanmon_host *h, const char *name, const char *server_id);
 };
 
 #endif

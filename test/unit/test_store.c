@@ -315,7 +315,7 @@ static int stop_cb(const struct pool_lease_info *l, void *arg)
 START_TEST(test_roundtrip)
 {
 	struct store *s = open_ok(dir, 0);
-	ck_assert_int_eq(s->ops->schema_version(s), 1);
+	ck_assert_int_eq(s->ops->schema_version(s), STORE_SCHEMA_VERSION);
 	assert_store(s, 0);
 
 	struct pool_lease_info a = lease("corp", "alice@example.com", "10.0.0.5", LEASE_ONLINE, 1000, false);
@@ -454,7 +454,7 @@ START_TEST(test_reopen)
 
 	s = open_ok(dir, 0);
 	assert_store(s, 2, &a, &b);
-	ck_assert_int_eq(s->ops->schema_version(s), 1);
+	ck_assert_int_eq(s->ops->schema_version(s), STORE_SCHEMA_VERSION);
 	store_close(s);
 }
 END_TEST
@@ -464,11 +464,11 @@ END_TEST
 static void assert_migrated(void)
 {
 	struct store *s = open_ok(dir, 0);
-	ck_assert_int_eq(s->ops->schema_version(s), 1);
+	ck_assert_int_eq(s->ops->schema_version(s), STORE_SCHEMA_VERSION);
 	struct pool_lease_info a = lease("corp", "alice", "10.9.9.9", LEASE_ONLINE, 1, false);
 	ck_assert_int_eq(store_lease_save(s, &a), 0);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(raw_int(db, "PRAGMA application_id"), APP_ID);
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM meta WHERE key = 'schema_written_by'"
 				     " AND value = 'kanmon " KANMON_VERSION "'"), 1);
@@ -496,7 +496,7 @@ START_TEST(test_migrate_v0_database)
 }
 END_TEST
 
-/* The v1 format as released, written with plain SQL: must open unchanged. */
+/* The v1 format as released, written with plain SQL: opens, migrated to the current version with its leases. */
 static const char v1_fixture[] =
 	"CREATE TABLE leases ("
 	" pool TEXT NOT NULL CHECK (length(pool) > 0),"
@@ -521,13 +521,14 @@ START_TEST(test_open_v1)
 {
 	raw_exec(db, v1_fixture);
 	struct store *s = open_ok(dir, 0);
-	ck_assert_int_eq(s->ops->schema_version(s), 1);
+	ck_assert_int_eq(s->ops->schema_version(s), STORE_SCHEMA_VERSION);
 	struct pool_lease_info a = lease("corp", "alice", "192.0.2.1", LEASE_ONLINE, 1700000000, false);
 	struct pool_lease_info b = lease("corp", "bob", "2001:db8::42", LEASE_OFFLINE, 1700000001, true);
 	assert_store(s, 2, &a, &b);
 	store_close(s);
-	/* no migration ran: meta still names the fixture */
-	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM meta WHERE value = 'fixture'"), 1);
+	/* v1 -> v2 added the CA tables and nothing else changed */
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('ca', 'certs', 'revocations')"), 3);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM meta WHERE value = 'kanmon " KANMON_VERSION "'"), 1);
 }
 END_TEST
 
@@ -566,7 +567,7 @@ START_TEST(test_newer_schema_wal_untouched)
 	store_close(open_ok(live, 0));
 	sqlite3 *h = NULL;
 	ck_assert_int_eq(sqlite3_open_v2(pf("%s/kanmon.db", live), &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(h, "PRAGMA wal_autocheckpoint = 0; PRAGMA user_version = 2;"
+	ck_assert_int_eq(sqlite3_exec(h, "PRAGMA wal_autocheckpoint = 0; PRAGMA user_version = 3;"
 				     "INSERT INTO leases VALUES ('corp', 4, x'0a000001', 'a', 1, 1, 0);",
 				      NULL, NULL, NULL), SQLITE_OK);
 	/* a copy while the writer is alive is what a crash leaves behind */
@@ -576,7 +577,7 @@ START_TEST(test_newer_schema_wal_untouched)
 	ck_assert_int_eq(sqlite3_close(h), SQLITE_OK);
 	struct snap before = snap_take(crashed_db), wal_before = snap_take(crashed_wal);
 	ck_assert_uint_gt(wal_before.len, 0);
-	ck_assert_int_eq(open_refused(crashed, "was written by a newer kanmon", "schema version 2", NULL),
+	ck_assert_int_eq(open_refused(crashed, "was written by a newer kanmon", "schema version 3", NULL),
 			 -EPROTONOSUPPORT);
 	snap_assert_same(&before, crashed_db);
 	snap_assert_same(&wal_before, crashed_wal);
@@ -844,7 +845,7 @@ START_TEST(test_concurrent_create)
 	char state[512];
 	snprintf(state, sizeof(state), "%s/state", dir);
 	run_writers(state, false);
-	ck_assert_int_eq(raw_int(pf("%s/kanmon.db", state), "PRAGMA user_version"), 1);
+	ck_assert_int_eq(raw_int(pf("%s/kanmon.db", state), "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 }
 END_TEST
 
