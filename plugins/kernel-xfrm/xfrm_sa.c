@@ -149,6 +149,9 @@ static void natt_setup(struct kx *kx)
 		    "no core socket on UDP port %u (natt_port): inbound ESP-in-UDP will not be decapsulated "
 		    "until a protocol plugin listens on it",
 		    kx->cfg.natt_port);
+	if (ok)
+		LOG(kx, KANMON_LOG_INFO, "ESP-in-UDP decapsulation enabled on %d socket(s) of UDP port %u", ok,
+		    kx->cfg.natt_port);
 	/* retried at the next encapsulated SA while no socket took the option */
 	kx->natt_done = ok > 0;
 }
