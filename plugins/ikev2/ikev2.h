@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ikev2.h - the IKEv2 responder plugin's shared state: the plugin context,
+ * IKE SAs, counters, and the functions the files offer each other.
+ *
+ * Files (one concern each):
+ *   ikev2_plugin.c    descriptor, settings schema, init/fini, net registration
+ *   ikev2_recv.c      receive path: parse, SA lookup, message-ID window,
+ *                     decryption, reassembly, dispatch by exchange
+ *   ikev2_send.c      responses: unprotected, protected (+ fragmentation),
+ *                     retransmission of the cached response
+ *   ikev2_sa_init.c   IKE_SA_INIT responder (proposals, KE, nonces, NAT-D,
+ *                     fragmentation / signature hash notifies, cookies)
+ *   ikev2_auth.c      IKE_AUTH (certificates: second half of issue 9)
+ *   ikev2_sa.c        IKE SA table, states, timers, half-open accounting
+ *   ikev2_log.c       refusal lines rate-limited per source, Windows codes
+ *   ikev2_parse.c ikev2_gen.c ikev2_proposal.c ikev2_keys.c ikev2_sk.c
+ *   ikev2_frag.c ikev2_names.c: pure protocol pieces (own headers)
+ *
+ * Everything runs on the event-loop thread: the scratch buffers in struct
+ * ikev2 are shared by all messages, one at a time.
+ */
+#ifndef KANMON_IKEV2_H
+#define KANMON_IKEV2_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <kanmon/kanmon.h>
+
+#include "ikev2_frag.h"
+#include "ikev2_gen.h"
+#include "ikev2_keys.h"
+#include "ikev2_parse.h"
+#include "ikev2_proposal.h"
+#include "ikev2_sk.h"
+
+#define IKEV2_NONCE_LEN		32	/* ours: >= half the largest PRF key (RFC 7296 2.10) */
+#define IKEV2_MAX_RESP_FRAGS	IKEV2_FRAG_MAX_COUNT
+#define IKEV2_DEAD_LINGER_MS	10000	/* a closed SA still answers retransmits this long */
+#define IKEV2_RL_SLOTS		256	/* sources remembered by the refusal rate limiter */
+
+/* Windows error codes a refused client shows (CLIENTS.md, "failures speak") */
+#define IKEV2_WIN_NO_POLICY		13868	/* no proposal chosen: "policy match error" */
+#define IKEV2_WIN_CERT_EKU		13801	/* server certificate unacceptable */
+#define IKEV2_WIN_NO_CERT		13806	/* no usable client certificate */
+#define IKEV2_WIN_SIG			13838	/* signature not verifiable */
+
+/* Counters: every refused or dropped datagram lands in exactly one. */
+struct ikev2_stats {
+	uint64_t rx;			/* datagrams claimed */
+	uint64_t malformed;		/* header/chain/body refused by the parser */
+	uint64_t oversized;		/* larger than IKEV2_MAX_MSG */
+	uint64_t unsupported_critical;	/* answered UNSUPPORTED_CRITICAL_PAYLOAD */
+	uint64_t responses;		/* responses (we never initiate yet): dropped */
+	uint64_t bad_spi;		/* no IKE SA for these SPIs */
+	uint64_t bad_msgid;		/* outside the message-ID window */
+	uint64_t retransmits;		/* duplicate requests answered from the cache */
+	uint64_t icv_failed;		/* SK/SKF integrity check failed */
+	uint64_t frag_rx;		/* fragments accepted for reassembly */
+	uint64_t frag_dropped;		/* duplicate, stale, malformed fragments */
+	uint64_t frag_nobufs;		/* reassembly memory bound hit */
+	uint64_t frag_reassembled;	/* messages completed from fragments */
+	uint64_t sa_init;		/* IKE_SA_INIT answered with an SA */
+	uint64_t no_proposal;		/* answered NO_PROPOSAL_CHOSEN */
+	uint64_t invalid_ke;		/* answered INVALID_KE_PAYLOAD */
+	uint64_t invalid_syntax;	/* answered INVALID_SYNTAX */
+	uint64_t half_open_refused;	/* over half_open_max: dropped */
+	uint64_t cookies_sent;		/* answered COOKIE */
+	uint64_t cookies_bad;		/* a wrong or stale COOKIE */
+	uint64_t auth_requests;		/* IKE_AUTH requests decrypted */
+	uint64_t auth_failed;		/* answered AUTHENTICATION_FAILED */
+	uint64_t half_open_expired;	/* half-open SAs timed out */
+	uint64_t tx, tx_errors, tx_fragments;
+	uint64_t log_suppressed;	/* refusal lines held back by the rate limit */
+};
+
+enum ikev2_state {
+	IKEV2_HALF_OPEN = 1,		/* IKE_SA_INIT answered, IKE_AUTH awaited */
+	IKEV2_ESTABLISHED,
+	IKEV2_DEAD,			/* closed: answers retransmits until it expires */
+};
+
+struct ikev2;
+
+struct ikev2_sa {
+	struct ikev2_sa *next_r, *next_i;	/* hash chains by SPIr, by (SPIi, peer) */
+	struct ikev2 *ctx;
+	uint8_t spi_i[8], spi_r[8];
+	struct sockaddr_storage peer;		/* where the last request came from */
+	struct sockaddr_storage local;		/* the address it was sent to */
+	uint16_t port;				/* local port of the last request */
+	uint16_t pkt_flags;			/* KANMON_PKT_NON_ESP_MARKER on 4500 */
+	enum ikev2_state state;
+	uint64_t created_ms;
+	struct kanmon_timer *timer;
+
+	struct ikev2_suite suite;
+	struct ikev2_keys keys;
+	uint64_t iv_seq;			/* GCM IVs of our messages */
+	uint32_t next_msgid;			/* the request we expect next */
+	struct ikev2_buf *resp;			/* cached response to next_msgid - 1 */
+	size_t n_resp;
+	uint8_t req_hash[32];			/* of that request (IKE_SA_INIT retransmits) */
+
+	/* for IKE_AUTH (RFC 7296 2.15): both IKE_SA_INIT messages and nonces */
+	uint8_t *init_req, *init_resp;
+	size_t init_req_len, init_resp_len;
+	uint8_t ni[256], nr[IKEV2_NONCE_LEN];
+	size_t ni_len;
+
+	bool nat_peer;				/* the peer is behind a NAT */
+	bool nat_local;				/* we are (or the peer pretends so) */
+	bool frag;				/* RFC 7383 negotiated */
+	uint8_t sig_hashes;			/* bit n: RFC 7427 hash n offered by the peer */
+	uint16_t peer_frag_max;			/* largest IP datagram of a peer fragment */
+	struct ikev2_reasm reasm;
+	char peer_str[64];			/* "198.51.100.2[4500]" */
+};
+
+struct ikev2_sa_table {
+	struct ikev2_sa **by_r, **by_i;
+	size_t buckets;				/* a power of two */
+	size_t count, half_open;
+	uint8_t key[16];			/* SipHash key for (SPIi, peer) */
+};
+
+struct ikev2_rl_slot {
+	uint8_t addr[16];
+	uint8_t family;
+	uint32_t suppressed;
+	uint64_t last_ms;
+};
+
+struct ikev2 {
+	const struct kanmon_host *host;
+	struct kanmon_net_reg *reg, *reg_natt;
+	uint16_t port, natt_port;
+
+	/* settings */
+	struct ikev2_proposal *ike_conf;	/* modern, then legacy */
+	size_t n_ike, ike_legacy_from;
+	struct ikev2_proposal *esp_conf;
+	size_t n_esp;
+	bool fragmentation;
+	unsigned fragment_size;			/* IP datagram bytes of our fragments */
+	unsigned half_open_max, cookie_threshold;
+	uint64_t half_open_timeout_ms;
+	uint64_t log_interval_ms;
+	unsigned dpd;
+	char server_id[256], certificate[256], pool[64];
+
+	/* state */
+	struct ikev2_sa_table sas;
+	struct ikev2_frag_budget frag_budget;
+	struct ikev2_rl_slot rl[IKEV2_RL_SLOTS];
+	uint8_t rl_key[16];
+	uint64_t rl_window_ms;			/* global cap on refusal lines per second */
+	unsigned rl_window_lines;
+	uint8_t cookie_secret[32];
+	struct ikev2_stats st;
+	uint64_t (*now_ms)(void);		/* monotonic clock; tests replace it */
+
+	/* scratch, one message at a time */
+	struct ikev2_msg msg;
+	struct ikev2_chain inner;
+	struct ikev2_offer offer;
+	uint8_t plain[IKEV2_MAX_MSG];
+	uint8_t out[IKEV2_MAX_MSG];
+};
+
+/* ---- ikev2_plugin.c ---- */
+#define IKEV2_MAX_CONF_PROPOSALS 32
+
+/* The settings as plain data (the plugin reads them from its schema; tests fill them). */
+struct ikev2_config {
+	const char *server_id, *certificate, *pool;
+	unsigned port, natt_port;
+	const char *proposals[IKEV2_MAX_CONF_PROPOSALS];
+	size_t n_proposals;
+	const char *legacy_proposals[IKEV2_MAX_CONF_PROPOSALS];
+	size_t n_legacy_proposals;
+	const char *esp_proposals[IKEV2_MAX_CONF_PROPOSALS];
+	size_t n_esp_proposals;
+	bool fragmentation;
+	unsigned fragment_size, fragment_memory_kib, dpd;
+	unsigned half_open_max, cookie_threshold, half_open_timeout, log_interval;
+};
+
+/* The schema defaults. */
+void ikev2_config_defaults(struct ikev2_config *cfg);
+/* A context (no sockets): 0, -EINVAL (a setting is wrong: logged), -ENOMEM. */
+int ikev2_ctx_new(const struct kanmon_host *h, const struct ikev2_config *cfg, struct ikev2 **out);
+void ikev2_ctx_free(struct ikev2 *ctx);
+
+/* ---- ikev2_recv.c ---- */
+bool ikev2_classify(const uint8_t *buf, size_t len, uint16_t pkt_flags, void *arg);
+bool ikev2_classify_natt(const uint8_t *buf, size_t len, uint16_t pkt_flags, void *arg);
+void ikev2_receive(const struct kanmon_pkt *pkt, void *arg);
+
+/* ---- ikev2_send.c ---- */
+/* Stateless unprotected answer (IKE_SA_INIT errors, cookies): HDR + notify. */
+void ikev2_send_notify(struct ikev2 *ctx, const struct kanmon_pkt *pkt, const struct ikev2_msg *req,
+		       uint16_t type, const void *data, size_t len);
+/* Sends an unprotected message as the SA's response and caches it. */
+int ikev2_send_plain(struct ikev2 *ctx, struct ikev2_sa *sa, const uint8_t *msg, size_t len);
+/*
+ * Protects the inner payloads built in `inner` as the response to request
+ * `msgid` of `exchange`, fragmenting when negotiated and needed, caches and
+ * sends it. 0 or -errno.
+ */
+int ikev2_send_protected(struct ikev2 *ctx, struct ikev2_sa *sa, uint8_t exchange, uint32_t msgid,
+			 struct ikev2_gen *inner);
+/* Sends the cached response again. */
+void ikev2_resend(struct ikev2 *ctx, struct ikev2_sa *sa);
+/* The largest IKE message that fits one datagram of `ip_size` bytes to the SA's peer. */
+size_t ikev2_max_msg(const struct ikev2_sa *sa, unsigned ip_size);
+
+/* ---- ikev2_sa_init.c ---- */
+void ikev2_sa_init_request(struct ikev2 *ctx, const struct kanmon_pkt *pkt, const struct ikev2_msg *m);
+/* NAT_DETECTION hash: SHA-1(SPIi | SPIr | IP | port) (RFC 7296 2.23). */
+void ikev2_natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct sockaddr_storage *a,
+		     uint8_t out[20]);
+
+/* ---- ikev2_auth.c ---- */
+void ikev2_auth_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_msg *m,
+			const struct ikev2_chain *req);
+/* Adds the CERTREQ of the IKE_SA_INIT response. */
+void ikev2_auth_certreq(struct ikev2 *ctx, struct ikev2_gen *g);
+/*
+ * The octets an AUTH payload covers (RFC 7296 2.15): the sender's
+ * IKE_SA_INIT message | the other side's nonce | prf(SK_p, ID body).
+ * from_initiator picks the initiator's (client's) octets. *len in: cap.
+ */
+int ikev2_auth_octets(const struct ikev2_sa *sa, bool from_initiator, const uint8_t *id_body, size_t id_len,
+		      uint8_t *out, size_t *len);
+
+/* ---- ikev2_sa.c ---- */
+int ikev2_sa_table_init(struct ikev2_sa_table *t, size_t buckets);
+void ikev2_sa_table_free(struct ikev2 *ctx);
+/* A new half-open SA with a fresh unique SPIr. NULL on -ENOMEM. */
+struct ikev2_sa *ikev2_sa_new(struct ikev2 *ctx, const uint8_t spi_i[8], const struct kanmon_pkt *pkt);
+struct ikev2_sa *ikev2_sa_by_r(struct ikev2 *ctx, const uint8_t spi_r[8]);
+struct ikev2_sa *ikev2_sa_by_i(struct ikev2 *ctx, const uint8_t spi_i[8], const struct sockaddr_storage *peer);
+void ikev2_sa_free(struct ikev2 *ctx, struct ikev2_sa *sa);
+void ikev2_sa_set_state(struct ikev2 *ctx, struct ikev2_sa *sa, enum ikev2_state st);
+/* (Re)arms the SA's timer: it expires (is freed) after ms unless re-armed. */
+void ikev2_sa_arm(struct ikev2_sa *sa, uint64_t ms);
+/* Replaces the cached response (takes the buffers). */
+void ikev2_sa_cache(struct ikev2_sa *sa, struct ikev2_buf *bufs, size_t n);
+/* Records where the request came from (NAT-T float, NAT rebinding). */
+void ikev2_sa_endpoint(struct ikev2_sa *sa, const struct kanmon_pkt *pkt);
+/* Timer callback: the SA expired. */
+void ikev2_sa_expired(void *arg);
+uint64_t ikev2_siphash(const uint8_t key[16], const void *data, size_t len);
+
+/* ---- ikev2_log.c ---- */
+/* "198.51.100.2[4500]" */
+void ikev2_addr_str(const struct sockaddr_storage *a, char *buf, size_t len);
+/*
+ * One line for a refused client, at most one per source per log interval
+ * (and a global cap per second); the next line says how many were held
+ * back. win_err 0 = no Windows code applies. identity may be NULL.
+ */
+void ikev2_refuse(struct ikev2 *ctx, const struct sockaddr_storage *peer, const char *identity, unsigned win_err,
+		  const char *fmt, ...) KANMON_PRINTF(5, 6);
+/* Debug lines about dropped datagrams, rate-limited the same way. */
+void ikev2_drop(struct ikev2 *ctx, const struct sockaddr_storage *peer, const char *fmt, ...) KANMON_PRINTF(3, 4);
+/* The identity of an ID payload as text ("alice@example.com", "C=US, O=Lab, CN=x"). */
+void ikev2_id_str(const struct ikev2_id *id, char *buf, size_t len);
+
+#endif
