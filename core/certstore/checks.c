@@ -139,8 +139,7 @@ int cert_check_server(gnutls_x509_crt_t crt, const char *label, const char *serv
 			diag_add(warn, "%s has no extended key usage: Windows wants serverAuth and refuses it (error 13801)",
 				 label);
 		n++;
-	}
-	if (ekus && !has_eku(crt, OID_IKE_INTERMEDIATE, &ekus) && !has_eku(crt, OID_ANY_EKU, &ekus)) {
+	} else if (ekus && !has_eku(crt, OID_IKE_INTERMEDIATE, &ekus) && !has_eku(crt, OID_ANY_EKU, &ekus)) {
 		diag_add(warn, "%s lacks the IKE intermediate extended key usage (1.3.6.1.5.5.8.2.2): older macOS versions refuse it",
 			 label);
 		n++;

@@ -451,8 +451,12 @@ static int load_crl(struct build_ctx *b, const char *path)
 		gnutls_free(raw.data);
 		bool ok = false;
 		for (size_t k = 0; k < b->cs->n_cas && !ok; k++)
+			/* out of date is not untrusted: warned about below, its entries still count */
 			ok = gnutls_x509_crl_check_issuer(crl, b->cs->cas[k]) &&
-			     gnutls_x509_crl_verify(crl, &b->cs->cas[k], 1, 0, &status) >= 0 && !status;
+			     gnutls_x509_crl_verify(crl, &b->cs->cas[k], 1, 0, &status) >= 0 &&
+			     !(status & (GNUTLS_CERT_SIGNATURE_FAILURE | GNUTLS_CERT_SIGNER_NOT_FOUND |
+					 GNUTLS_CERT_SIGNER_NOT_CA | GNUTLS_CERT_INSECURE_ALGORITHM |
+					 GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE));
 		if (!ok) {
 			diag_add(b->d, "ca.crl %s is not signed by a trusted CA (issuer \"%s\"): add that CA to ca.trust or fix the file",
 				 path, issuer);

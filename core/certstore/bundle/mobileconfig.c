@@ -44,9 +44,10 @@ static const char *ios_integ(enum bundle_integ i)
 	}
 }
 
+/* Curve25519 (31) only from iOS 14 on: left out so one profile fits every version */
 static bool ios_dh(int g)
 {
-	static const int ok[] = { 1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 31 };
+	static const int ok[] = { 1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21 };
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (ok[i] == g)
 			return true;
