@@ -101,6 +101,7 @@ struct ku_pol {
 struct ku_stats {
 	uint64_t drops[KU_DROP_N];
 	uint64_t rx, tx, tun_rx, tun_tx, mss_clamped;
+	uint64_t tso_segs, gro_merged, gso_sends;	/* offload work (ku_offload.c) */
 };
 
 struct ku;
@@ -115,7 +116,13 @@ struct ku_worker {
 	pthread_t thread;
 	bool started;
 	uint8_t *slots;			/* KU_BATCH * KU_SLOT, reused for every batch */
+	size_t slot_used;		/* slots handed out since the last full flush */
 	uint8_t *rx_slots;		/* KU_BATCH * KU_SLOT for socket reads */
+	size_t rx_used;
+	uint8_t *big;			/* offload: one TUN super-packet (vnet header + 64 KiB) */
+	uint8_t *gro;			/* offload: one coalesced packet for TUN */
+	struct { const uint8_t *p; size_t len; } tq[KU_BATCH];	/* decrypted, waiting for TUN */
+	size_t tq_n;
 	/* pending sendmmsg batch to one fd */
 	int out_fd;
 	unsigned n_out;
@@ -145,6 +152,10 @@ struct ku {
 	int threads;
 	uint16_t natt_port;
 	bool raw_esp;
+	bool offload;			/* TUN vnet header: TSO in, GRO out */
+	bool udp_gso;			/* UDP_SEGMENT on ESP-in-UDP sends */
+	struct kanmon_timer *tq_timer;	/* loop: TUN writes after the core's receive batch */
+	bool tq_armed;
 	/* tables (ku_table.c) */
 	pthread_rwlock_t lock;
 	struct ku_htab by_spi, by_id, by_reqid, pol_vip;
@@ -232,6 +243,15 @@ int ku_mss_clamp(uint8_t *pkt, size_t len, uint16_t mss);
 
 /* ku_sad.c: runs queued notes (events, transport payloads) on the loop */
 void ku_notes_drain(void *arg);
+
+/* ku_offload.c: TSO/GRO through the TUN vnet header */
+#define KU_BIG (65536 + 64)
+int ku_tso_segment(struct ku_worker *w, const uint8_t *pkt, size_t len, size_t mss, bool v6,
+		   void (*emit)(struct ku_worker *w, uint8_t *slot, size_t len, void *arg), void *arg);
+void ku_csum_complete(uint8_t *pkt, size_t len, size_t start, size_t offset);
+void ku_tun_flush(struct ku_worker *w);		/* write what ku_tun_deliver queued */
+void ku_tq_timer(void *arg);			/* loop: ku_tun_flush after the core's batch */
+uint8_t *ku_slot_next(struct ku_worker *w);	/* a free TX slot (flushes when all are pending) */
 
 /* ku_transport.c: transport mode */
 int ku_transport_input(struct ku_worker *w, struct ku_sa *sa, uint8_t *payload, size_t len,

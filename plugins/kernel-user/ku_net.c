@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,22 +77,97 @@ int ku_sa_bind_output(struct ku *ku, struct ku_sa *sa)
 	return 0;
 }
 
-void ku_flush(struct ku_worker *w)
+uint8_t *ku_slot_next(struct ku_worker *w)
 {
-	unsigned done = 0;
-	while (done < w->n_out) {
-		int n = sendmmsg(w->out_fd, w->out + done, w->n_out - done, MSG_DONTWAIT);
+	/* a slot stays pending until its packet is sent: reuse only after a full flush */
+	if (w->slot_used == KU_BATCH) {
+		ku_flush(w);
+		w->slot_used = 0;
+	}
+	return w->slots + w->slot_used++ * KU_SLOT;
+}
+
+static void send_plain(struct ku_worker *w, unsigned from, unsigned to)
+{
+	while (from < to) {
+		int n = sendmmsg(w->out_fd, w->out + from, to - from, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			/* the socket buffer is full or the route is gone: like a full queue, drop */
 			w->st.drops[KU_DROP_IO]++;
-			done++;
+			from++;
 			continue;
 		}
-		done += (unsigned)n;
+		from += (unsigned)n;
 		w->st.tx += (uint64_t)n;
 	}
+}
+
+static bool same_dest(const struct ku_worker *w, unsigned a, unsigned b)
+{
+	const struct msghdr *x = &w->out[a].msg_hdr, *y = &w->out[b].msg_hdr;
+	return x->msg_namelen == y->msg_namelen && !memcmp(x->msg_name, y->msg_name, x->msg_namelen) &&
+	       x->msg_controllen == y->msg_controllen &&
+	       (!x->msg_controllen || !memcmp(x->msg_control, y->msg_control, x->msg_controllen));
+}
+
+/* One sendmsg for out[from, to): equal-sized ESP packets, the kernel cuts them (UDP_SEGMENT). */
+static int send_gso(struct ku_worker *w, unsigned from, unsigned to)
+{
+	struct msghdr mh = w->out[from].msg_hdr;
+	uint8_t cbuf[128];
+	uint16_t seg = (uint16_t)w->out_iov[from].iov_len;
+	memset(cbuf, 0, sizeof(cbuf));
+	if (mh.msg_controllen)
+		memcpy(cbuf, mh.msg_control, mh.msg_controllen);
+	struct cmsghdr *c = (struct cmsghdr *)(void *)(cbuf + mh.msg_controllen);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	mh.msg_control = cbuf;
+	mh.msg_controllen += CMSG_SPACE(sizeof(seg));
+	mh.msg_iov = &w->out_iov[from];
+	mh.msg_iovlen = to - from;
+	if (sendmsg(w->out_fd, &mh, MSG_DONTWAIT) < 0) {
+		if (errno == EAGAIN || errno == ENOBUFS) {
+			w->st.drops[KU_DROP_IO] += to - from;
+			return 0;
+		}
+		return -errno;
+	}
+	w->st.tx += to - from;
+	w->st.gso_sends++;
+	return 0;
+}
+
+void ku_flush(struct ku_worker *w)
+{
+	struct ku *ku = w->ku;
+	bool gso = ku->udp_gso && w->out_fd != ku->raw4 && w->out_fd != ku->raw6;
+	unsigned i = 0, plain = 0;
+	while (i < w->n_out) {
+		unsigned j = i + 1;
+		size_t seg = w->out_iov[i].iov_len, total = seg;
+		/* a run to one peer: all of one size, the last maybe shorter; at most 64 (UDP_MAX_SEGMENTS) */
+		while (gso && j < w->n_out && j - i < 64 && same_dest(w, i, j) && w->out_iov[j - 1].iov_len == seg &&
+		       w->out_iov[j].iov_len <= seg && total + w->out_iov[j].iov_len <= 65000)
+			total += w->out_iov[j++].iov_len;
+		if (j - i < 2) {
+			i = j;
+			continue;
+		}
+		send_plain(w, plain, i);
+		int err = send_gso(w, i, j);
+		if (err) {
+			/* no UDP GSO here (old kernel, device): batch without it from now on */
+			ku->udp_gso = gso = false;
+			send_plain(w, i, j);
+		}
+		plain = i = j;
+	}
+	send_plain(w, plain, w->n_out);
 	w->n_out = 0;
 	w->out_fd = -1;
 }
@@ -242,7 +318,9 @@ static void udp_receive(const struct kanmon_pkt *pkt, void *arg)
 		return;
 	}
 	/* the core's buffer is read-only to us: decrypt in a slot of our own */
-	uint8_t *buf = w->rx_slots;
+	if (w->rx_used == KU_BATCH)
+		ku_tun_flush(w);
+	uint8_t *buf = w->rx_slots + w->rx_used++ * KU_SLOT;
 	memcpy(buf + KU_HEAD, pkt->data, pkt->len);
 	ku_addr_from_ss(&src, &pkt->peer);
 	ku_addr_from_ss(&dst, &pkt->local);
@@ -250,6 +328,23 @@ static void udp_receive(const struct kanmon_pkt *pkt, void *arg)
 	ku_input(w, buf, KU_HEAD, pkt->len, &src, &dst, &pkt->peer);
 	ku_flush(w);
 	pthread_rwlock_unlock(&ku->lock);
+	/*
+	 * The core hands us one datagram at a time from its recvmmsg batch: the
+	 * TUN writes (coalesced) go out on the next loop turn, after the batch.
+	 */
+	if (!w->tq_n)
+		w->rx_used = 0;
+	else if (!ku->tq_armed && ku->tq_timer) {
+		ku->tq_armed = true;
+		ku->host->timer_arm(ku->tq_timer, 0);
+	}
+}
+
+void ku_tq_timer(void *arg)
+{
+	struct ku *ku = arg;
+	ku->tq_armed = false;
+	ku_tun_flush(ku->loopw);
 }
 
 /* Raw ESP: recvmmsg a batch from one of our protocol 50 sockets. */
@@ -267,6 +362,8 @@ static void raw_batch(struct ku_worker *w, int fd, int family)
 						   .msg_control = cmsg[i], .msg_controllen = sizeof(cmsg[i]) };
 		msgs[i].msg_len = 0;
 	}
+	if (w->tq_n)	/* the loop's slots may still hold the core's batch */
+		ku_tun_flush(w);
 	int n = recvmmsg(fd, msgs, KU_BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return;
@@ -306,6 +403,7 @@ static void raw_batch(struct ku_worker *w, int fd, int family)
 	}
 	ku_flush(w);
 	pthread_rwlock_unlock(&ku->lock);
+	ku_tun_flush(w);
 }
 
 static void raw4_ready(int fd, unsigned events, void *arg)
@@ -409,6 +507,14 @@ struct ku_worker *ku_worker_new(struct ku *ku, int idx, int tun_fd, bool on_loop
 	/* every packet buffer the data path will ever use, allocated once */
 	w->slots = malloc((size_t)KU_BATCH * KU_SLOT);
 	w->rx_slots = malloc((size_t)KU_BATCH * KU_SLOT);
+	if (ku->offload) {
+		w->big = malloc(KU_BIG);
+		w->gro = malloc(KU_BIG);
+		if (!w->big || !w->gro) {
+			ku_worker_free(w);
+			return NULL;
+		}
+	}
 	if (!on_loop)
 		w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (!w->slots || !w->rx_slots || (!on_loop && w->stop_fd < 0)) {
@@ -426,6 +532,8 @@ void ku_worker_free(struct ku_worker *w)
 		close(w->stop_fd);
 	free(w->slots);
 	free(w->rx_slots);
+	free(w->big);
+	free(w->gro);
 	free(w);
 }
 
@@ -510,5 +618,8 @@ void ku_stats_sum(const struct ku *ku, struct ku_stats *out)
 		out->tun_rx += s->tun_rx;
 		out->tun_tx += s->tun_tx;
 		out->mss_clamped += s->mss_clamped;
+		out->tso_segs += s->tso_segs;
+		out->gro_merged += s->gro_merged;
+		out->gso_sends += s->gso_sends;
 	}
 }

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -18,16 +19,23 @@
 
 #define KU_PATH_MTU 1500
 
-static int tun_queue(const char *name, bool multi, char *actual)
+static int tun_queue(const char *name, bool multi, bool vnet, char *actual)
 {
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0);
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0) | (vnet ? IFF_VNET_HDR : 0);
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	/* the kernel may now hand us TCP super-packets and unchecksummed ones */
+	unsigned off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+	if (vnet && ioctl(fd, TUNSETOFFLOAD, off) < 0) {
 		int err = -errno;
 		close(fd);
 		return err;
@@ -44,7 +52,7 @@ int ku_tun_open(struct ku *ku)
 	char name[IFNAMSIZ];
 	/* one queue per worker: the kernel spreads flows over them (IFF_MULTI_QUEUE) */
 	for (int i = 0; i < queues; i++) {
-		int fd = tun_queue(i ? name : ku->tun_name, queues > 1, i ? NULL : name);
+		int fd = tun_queue(i ? name : ku->tun_name, queues > 1, ku->offload, i ? NULL : name);
 		if (fd < 0) {
 			h->log(h, KANMON_LOG_ERR, "cannot create TUN device %s: %s%s", ku->tun_name, strerror(-fd),
 			       fd == -EPERM ? " (needs CAP_NET_ADMIN)" : fd == -ENOENT ? " (no /dev/net/tun: modprobe tun)" : "");
@@ -74,8 +82,8 @@ int ku_tun_open(struct ku *ku)
 		return err;
 	}
 	snprintf(ku->tun_name, sizeof(ku->tun_name), "%s", name);
-	h->log(h, KANMON_LOG_INFO, "TUN device %s up, mtu %d, %d queue%s", name, ku->mtu, queues,
-	       queues == 1 ? "" : "s");
+	h->log(h, KANMON_LOG_INFO, "TUN device %s up, mtu %d, %d queue%s%s", name, ku->mtu, queues,
+	       queues == 1 ? "" : "s", ku->offload ? ", TSO/GRO offloads" : "");
 	return 0;
 }
 
@@ -187,36 +195,80 @@ static uint16_t mss_for(const struct ku *ku, const struct ku_sa *sa, int family)
 	return (uint16_t)(inner_mtu - (family == AF_INET6 ? 60 : 40));
 }
 
+/* One inner packet in a TX slot: policy, SA, MSS clamp, encrypt, queue. */
+static void tun_out(struct ku_worker *w, uint8_t *buf, size_t n, void *arg)
+{
+	struct ku *ku = w->ku;
+	struct inner in;
+	(void)arg;
+	if (parse_inner(buf + KU_HEAD, n, &in)) {
+		w->st.drops[KU_DROP_INNER]++;
+		return;
+	}
+	struct ku_pol *p = ku_pol_lookup(ku, in.family, in.src, in.dst, in.proto, in.sport, in.dport);
+	struct ku_sa *sa = p ? ku_sa_by_reqid(ku, p->reqid) : NULL;
+	if (!sa) {
+		/* routed to us but not (yet) protected: ask IKE for an SA, drop */
+		if (p)
+			ku_acquire(ku, p);
+		w->st.drops[KU_DROP_NOSA]++;
+		return;
+	}
+	if (ku->mss_clamp && in.proto == IPPROTO_TCP && ku_mss_clamp(buf + KU_HEAD, n, mss_for(ku, sa, in.family)))
+		w->st.mss_clamped++;
+	ku_output(w, sa, buf, KU_HEAD, n, in.family == AF_INET6 ? 41 : 4);
+}
+
+/* Offload: a vnet header, then a packet of up to 64 KiB. */
+static int tun_read_big(struct ku_worker *w)
+{
+	ssize_t n = read(w->tun_fd, w->big, KU_BIG);
+	if (n < (ssize_t)sizeof(struct virtio_net_hdr))
+		return -1;
+	struct virtio_net_hdr h;
+	memcpy(&h, w->big, sizeof(h));
+	uint8_t *pkt = w->big + sizeof(h);
+	size_t len = (size_t)n - sizeof(h);
+	w->st.tun_rx++;
+	uint8_t gso = h.gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	if (gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6) {
+		if (ku_tso_segment(w, pkt, len, h.gso_size, gso == VIRTIO_NET_HDR_GSO_TCPV6, tun_out, NULL))
+			w->st.drops[KU_DROP_INNER]++;
+		return 0;
+	}
+	if (gso != VIRTIO_NET_HDR_GSO_NONE || len > KU_SLOT - KU_HEAD - KU_ESP_TAILROOM) {
+		w->st.drops[KU_DROP_INNER]++;
+		return 0;
+	}
+	if (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		ku_csum_complete(pkt, len, h.csum_start, h.csum_offset);
+	uint8_t *slot = ku_slot_next(w);
+	memcpy(slot + KU_HEAD, pkt, len);
+	tun_out(w, slot, len, NULL);
+	return 0;
+}
+
 void ku_tun_batch(struct ku_worker *w)
 {
 	struct ku *ku = w->ku;
 	pthread_rwlock_rdlock(&ku->lock);
 	for (int i = 0; i < KU_BATCH; i++) {
-		uint8_t *buf = w->slots + (size_t)i * KU_SLOT;
+		if (ku->offload) {
+			if (tun_read_big(w))
+				break;
+			continue;
+		}
+		uint8_t *buf = ku_slot_next(w);
 		ssize_t n = read(w->tun_fd, buf + KU_HEAD, KU_SLOT - KU_HEAD - KU_ESP_TAILROOM);
-		if (n <= 0)
+		if (n <= 0) {
+			w->slot_used--;
 			break;
+		}
 		w->st.tun_rx++;
-		struct inner in;
-		if (parse_inner(buf + KU_HEAD, (size_t)n, &in)) {
-			w->st.drops[KU_DROP_INNER]++;
-			continue;
-		}
-		struct ku_pol *p = ku_pol_lookup(ku, in.family, in.src, in.dst, in.proto, in.sport, in.dport);
-		struct ku_sa *sa = p ? ku_sa_by_reqid(ku, p->reqid) : NULL;
-		if (!sa) {
-			/* routed to us but not (yet) protected: ask IKE for an SA, drop */
-			if (p)
-				ku_acquire(ku, p);
-			w->st.drops[KU_DROP_NOSA]++;
-			continue;
-		}
-		if (ku->mss_clamp && in.proto == IPPROTO_TCP &&
-		    ku_mss_clamp(buf + KU_HEAD, (size_t)n, mss_for(ku, sa, in.family)))
-			w->st.mss_clamped++;
-		ku_output(w, sa, buf, KU_HEAD, (size_t)n, in.family == AF_INET6 ? 41 : 4);
+		tun_out(w, buf, (size_t)n, NULL);
 	}
 	ku_flush(w);
+	w->slot_used = 0;
 	pthread_rwlock_unlock(&ku->lock);
 }
 
@@ -232,6 +284,14 @@ int ku_tun_deliver(struct ku_worker *w, struct ku_sa *sa, uint8_t *pkt, size_t l
 		return KU_DROP_POLICY;
 	if (ku->mss_clamp && in.proto == IPPROTO_TCP && ku_mss_clamp(pkt, len, mss_for(ku, sa, in.family)))
 		w->st.mss_clamped++;
+	if (ku->offload) {
+		/* written (and coalesced) after the batch: ku_tun_flush */
+		w->tq[w->tq_n].p = pkt;
+		w->tq[w->tq_n].len = len;
+		if (++w->tq_n == KU_BATCH)
+			ku_tun_flush(w);
+		return KU_OK;
+	}
 	if (write(w->tun_fd, pkt, len) < 0)
 		return KU_DROP_IO;
 	w->st.tun_tx++;

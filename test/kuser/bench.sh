@@ -68,12 +68,13 @@ run_ku() {
 	done
 	k1=$(ku_key 36 1) k2=$(ku_key 36 2)
 	e=; [ "$encap" = udp ] && e="encap=4500:4500"
-	x=; [ "$extra" != 0 ] && x="extra $extra"
+	x=; [ "$extra" != 0 ] && x="extra $extra 198.51.100.1"
 	ip netns exec "$A" "$DRV" "$W/a.conf" \
 		"sa out spi=0x1001 src=198.51.100.1 dst=198.51.100.2 enc=20 ekey=$k1 $e reqid=1" \
 		"sa in spi=0x2001 src=198.51.100.2 dst=198.51.100.1 enc=20 ekey=$k2 $e reqid=1" \
 		"policy out src=203.0.113.1 dst=203.0.113.2 reqid=1" ${x:+"$x"} > "$W/a.out" 2> "$W/a.err" &
 	DA=$!
+	[ -n "$x" ] && x="extra $extra 198.51.100.2"
 	ip netns exec "$B" "$DRV" "$W/b.conf" \
 		"sa out spi=0x2001 src=198.51.100.2 dst=198.51.100.1 enc=20 ekey=$k2 $e reqid=1" \
 		"sa in spi=0x1001 src=198.51.100.1 dst=198.51.100.2 enc=20 ekey=$k1 $e reqid=1" \

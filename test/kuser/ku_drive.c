@@ -14,7 +14,8 @@
  *   "policy in|out|fwd src=RANGE dst=RANGE reqid=N mode=tunnel|transport
  *       [proto=N] [sport=A-B] [dport=A-B] [osrc=IP odst=IP]"
  *   "echo PORT"   a UDP echo service on PORT (transport-mode test plugin)
- *   "extra N"     N more SA pairs with VIP policies (benchmark: 1 vs 10,000)
+ *   "extra N SRC" N more SA pairs from outer address SRC (one we listen on)
+ *                 with VIP policies (benchmark: 1 vs 10,000 SAs)
  *   "udpping PORT DST DPORT MSG"  send MSG from core port PORT every 200 ms
  *                 until an answer arrives (exit 0) or 5 s pass (exit 3)
  * RANGE is IP or IP-IP. Prints "ready" when everything is installed, runs
@@ -266,7 +267,7 @@ static int spec_policy(char **tok, int n)
 }
 
 /* n SA pairs and VIP policies that no packet uses: the table is what is measured. */
-static int spec_extra(unsigned n)
+static int spec_extra(unsigned n, const char *src)
 {
 	static const uint8_t key[36] = "0123456789abcdef0123456789abcdef012";
 	for (unsigned i = 0; i < n; i++) {
@@ -276,7 +277,8 @@ static int spec_extra(unsigned n)
 					      .enc_key_len = 36, .reqid = 100000 + i };
 		char a[64];
 		snprintf(a, sizeof(a), "100.%u.%u.%u", 64 + (i >> 16), (i >> 8) & 255, i & 255);
-		parse_addr("192.0.2.200", &id.src);
+		if (parse_addr(src, &id.src))
+			return -EINVAL;
 		parse_addr("192.0.2.201", &id.dst);
 		for (int dir = 0; dir < 2; dir++) {
 			id.spi = htonl(0x50000000u + i * 2 + (unsigned)dir);
@@ -311,8 +313,8 @@ static int run_spec(const char *spec, struct ev_loop *loop, struct net *net, str
 		return spec_sa(tok, n);
 	if (!strcmp(tok[0], "policy") && n > 1)
 		return spec_policy(tok, n);
-	if (!strcmp(tok[0], "extra") && n > 1)
-		return spec_extra((unsigned)atoi(tok[1]));
+	if (!strcmp(tok[0], "extra") && n > 2)
+		return spec_extra((unsigned)atoi(tok[1]), tok[2]);
 	if (!strcmp(tok[0], "udpping") && n > 4) {
 		struct kanmon_net_handler nh = { .size = sizeof(nh), .port = (uint16_t)atoi(tok[1]),
 						 .receive = up_receive };
