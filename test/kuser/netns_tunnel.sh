@@ -38,7 +38,7 @@ plugins = ["kernel-user"];
 listen = ["198.51.100.$([ $s = a ] && echo 1 || echo 2)"];
 state_dir = "$W/state-$s";
 control_socket = "$W/ctl-$s.sock";
-kernel-user = { tun = "${P}t$s"; mtu = 1400; threads = ${KU_THREADS:-0}; };
+kernel-user = { tun = "${P}t$s"; mtu = 1400; threads = ${KU_THREADS:-0}; offload = ${KU_OFFLOAD:-true}; };
 EOT
 done
 
@@ -95,6 +95,33 @@ sa_specs() {
 	fi
 }
 
+# tcp_check: 4 MiB of random bytes over TCP from A to B through the tunnel,
+# checked by SHA-256 (TSO segmentation and GRO coalescing must keep every byte)
+PY=$(command -v python3 || true)
+head -c 4194304 /dev/urandom > "$W/blob"
+WANT="4194304 $(sha256sum "$W/blob" | cut -d' ' -f1)"
+tcp_check() {
+	[ -n "$PY" ] || return 0
+	ip netns exec "$B" "$PY" -c '
+import hashlib, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("203.0.113.2", 5001)); s.listen(1); s.settimeout(10)
+c, _ = s.accept(); c.settimeout(10); h = hashlib.sha256(); n = 0
+while True:
+    d = c.recv(65536)
+    if not d: break
+    h.update(d); n += len(d)
+print(n, h.hexdigest())' > "$W/tcp.out" 2>&1 &
+	sp=$!
+	sleep 0.3
+	ip netns exec "$A" timeout 10 "$PY" -c '
+import socket, sys
+s = socket.create_connection(("203.0.113.2", 5001), timeout=10)
+s.sendall(open(sys.argv[1], "rb").read()); s.close()' "$W/blob" || { kill $sp 2>/dev/null; wait $sp; return 1; }
+	wait $sp
+	[ "$(cat "$W/tcp.out")" = "$WANT" ]
+}
+
 fail=0 pass=0
 ALGS=${*:-$(ku_alg_names)}
 ip -n "$A" link show >/dev/null
@@ -111,6 +138,7 @@ for encap in udp raw; do
 		# both directions: A pings B, B pings A
 		[ $ok = 1 ] && ip netns exec "$A" ping -q -c 2 -i 0.2 -W 2 203.0.113.2 >"$W/ping" 2>&1 || ok=0
 		[ $ok = 1 ] && ip netns exec "$B" ping -q -c 2 -i 0.2 -W 2 -s 1300 203.0.113.1 >>"$W/ping" 2>&1 || ok=0
+		[ $ok = 1 ] && { tcp_check || { ok=0; echo "tcp transfer through the tunnel corrupted or failed: $(cat "$W/tcp.out")" >> "$W/ping"; }; }
 		stop || ok=0
 		if [ $ok = 1 ]; then
 			pass=$((pass + 1)); echo "ok   tunnel $encap $alg: $(grep '^esp' "$W/a.out")"
