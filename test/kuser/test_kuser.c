@@ -716,6 +716,69 @@ START_TEST(tables_and_policies)
 }
 END_TEST
 
+START_TEST(mapping_and_acquire)
+{
+	fakehost_reset();
+	struct ku *ku = fake_ku_new();
+	int pfd[2];
+	ck_assert_int_eq(pipe2(pfd, O_NONBLOCK), 0);
+	ku->loopw->tun_fd = pfd[1];
+	const struct alg *a = &algs[1];
+	struct kanmon_sa_id id;
+	sa_id_v4(&id, "198.51.100.2", "198.51.100.1", 0x4001);
+	struct kanmon_sa_params p = { .size = sizeof(p), .mode = KANMON_SA_TUNNEL, .dir = KANMON_SA_IN,
+				      .enc_alg = a->enc, .enc_key = test_key, .enc_key_len = a->ekl, .reqid = 9,
+				      .encap_sport = 4500, .encap_dport = 4500 };
+	ck_assert_int_eq(ku_sa_ops.add_sa(ku, &id, &p), 0);
+	struct ku_esp out;
+	ck_assert_int_eq(ku_xform_init(&out.xf, a->enc, test_key, a->ekl, 0, NULL, 0), 0);
+	ku_esp_init(&out, htonl(0x4001), 0, 0, NULL);
+	uint8_t inner[60], buf[KU_SLOT];
+	ip4_packet(inner, sizeof(inner), "203.0.113.7", "203.0.113.1");
+	struct ku_addr src = { AF_INET, { 198, 51, 100, 2 } }, dst = { AF_INET, { 198, 51, 100, 1 } };
+	struct sockaddr_storage peer;
+	memset(&peer, 0, sizeof(peer));
+	struct sockaddr_in *sin = (struct sockaddr_in *)&peer;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(0xc6336402);
+	for (int i = 0; i < 3; i++) {
+		/* first from the SA's own port, then twice from a new NAT mapping */
+		sin->sin_port = htons(i ? 31000 : 4500);
+		size_t n = seal(&out, buf, inner, sizeof(inner), 4);
+		pthread_rwlock_rdlock(&ku->lock);
+		ck_assert_int_eq(ku_input(ku->loopw, buf, KU_HEAD, n, &src, &dst, &peer), KU_OK);
+		pthread_rwlock_unlock(&ku->lock);
+	}
+	ku_notes_drain(ku);
+	ck_assert_int_eq(fakehost.n_events, 1);
+	ck_assert_int_eq(fakehost.events[0].type, KANMON_SA_MAPPING);
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&fakehost.events[0].new_peer)->sin_port), 31000);
+	ck_assert_uint_eq(fakehost.events[0].sa.spi, htonl(0x4001));
+
+	/* ACQUIRE: a policy without SA, once per second at most */
+	struct kanmon_policy_id pid = { .dir = KANMON_SA_OUT };
+	struct kanmon_policy_params pp = { .size = sizeof(pp), .mode = KANMON_SA_TUNNEL, .reqid = 99 };
+	ts_v4(&pid.src_ts, "203.0.113.1", "203.0.113.1");
+	ts_v4(&pid.dst_ts, "203.0.113.50", "203.0.113.50");
+	ck_assert_int_eq(ku_sa_ops.add_policy(ku, &pid, &pp), 0);
+	uint8_t s4[4] = { 203, 0, 113, 1 }, d4[4] = { 203, 0, 113, 50 };
+	struct ku_pol *pol = ku_pol_lookup(ku, AF_INET, s4, d4, 1, 0, 0);
+	ck_assert_ptr_nonnull(pol);
+	ck_assert_ptr_null(ku_sa_by_reqid(ku, 99));
+	ku_acquire(ku, pol);
+	ku_acquire(ku, pol);
+	ku_notes_drain(ku);
+	ck_assert_int_eq(fakehost.n_events, 2);
+	ck_assert_int_eq(fakehost.events[1].type, KANMON_SA_ACQUIRE);
+	ck_assert_uint_eq(fakehost.events[1].reqid, 99);
+	ck_assert_int_eq(fakehost.events[1].policy.dir, KANMON_SA_OUT);
+	ku_xform_free(&out.xf);
+	close(pfd[0]);
+	close(pfd[1]);
+	fake_ku_free(ku);
+}
+END_TEST
+
 static uint16_t csum(const uint8_t *p, size_t len, uint32_t s)
 {
 	for (size_t i = 0; i + 1 < len; i += 2)
@@ -777,6 +840,7 @@ int main(void)
 	tcase_add_test(tc, transport_delivery);
 	tcase_add_test(tc, tables_and_policies);
 	tcase_add_test(tc, mss_clamp);
+	tcase_add_test(tc, mapping_and_acquire);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
