@@ -119,6 +119,7 @@ struct kx_pol_rec {
 	struct kx_node node;
 	struct kx_pol_key k;
 	uint32_t reqid;
+	uint32_t index;		/* the kernel's, learnt from a dump at close; 0: unknown */
 };
 
 void kx_tab_init(struct kx_tab *t, size_t key_off, size_t key_len);
@@ -149,7 +150,9 @@ int kx_sa_key_from_id(const struct kanmon_sa_id *id, struct kx_sa_key *k);
 
 /* One request of a batch. */
 struct kx_req {
-	struct nlmsghdr *msg;	/* complete request; seq and ACK flag are set by kx_nl_run */
+	/* complete request; seq and ACK flag are set by kx_nl_run. A dump
+	 * (NLM_F_DUMP) ends with NLMSG_DONE instead of an ACK. */
+	struct nlmsghdr *msg;
 	int err;		/* out: 0 or -errno from the kernel's ACK */
 	/* optional: a data reply (GETSA, ALLOCSPI) arrives before the ACK */
 	void (*reply)(struct kx_req *r, const struct nlmsghdr *h);

@@ -328,6 +328,38 @@ static struct kx_sel sel_from_xfrm(const struct xfrm_selector *s)
 	return k;
 }
 
+int kx_msg_policy(const struct nlmsghdr *h, size_t len, struct kx_pol_key *k, uint32_t *index, uint32_t *reqid)
+{
+	struct xfrm_userpolicy_info p;
+	struct nlattr *tb[XFRMA_MAX + 1];
+	if (len < NLMSG_HDRLEN)
+		return -EBADMSG;
+	if (h->nlmsg_type != XFRM_MSG_NEWPOLICY)
+		return -ENOMSG;
+	if (msg_fixed(h, len, &p, sizeof(p)) || msg_attrs(h, sizeof(p), tb))
+		return -EBADMSG;
+	if (tb[XFRMA_POLICY_TYPE]) {
+		struct xfrm_userpolicy_type t;
+		if (nla_len(tb[XFRMA_POLICY_TYPE]) < (int)sizeof(t))
+			return -EBADMSG;
+		memcpy(&t, nla_data(tb[XFRMA_POLICY_TYPE]), sizeof(t));
+		if (t.type != XFRM_POLICY_TYPE_MAIN)
+			return -ENOMSG;
+	}
+	memset(k, 0, sizeof(*k));
+	k->sel = sel_from_xfrm(&p.sel);
+	k->dir = p.dir;
+	mark_ifid(tb, &k->mark_v, &k->mark_m, &k->if_id);
+	*index = p.index;
+	*reqid = 0;
+	if (tb[XFRMA_TMPL]) {
+		struct xfrm_user_tmpl t;
+		memcpy(&t, nla_data(tb[XFRMA_TMPL]), sizeof(t));
+		*reqid = t.reqid;
+	}
+	return 0;
+}
+
 static int ev_acquire(const struct nlmsghdr *h, size_t len, struct kanmon_sa_event *ev)
 {
 	struct xfrm_user_acquire a;

@@ -75,6 +75,15 @@ int kx_msg_put_key(struct nlmsghdr *h, size_t hdrlen, int attr, const uint8_t *k
 void kx_msg_wipe(struct nl_msg *msg);
 
 /*
+ * One policy of a GETPOLICY dump (XFRM_MSG_NEWPOLICY): its key as the
+ * ownership table has it (selector, direction, mark, if_id) and the index
+ * the kernel gave it; reqid of the first template (0: none). -ENOMSG for
+ * anything else (sub-policies too), -EBADMSG when malformed.
+ */
+struct kx_pol_key;
+int kx_msg_policy(const struct nlmsghdr *h, size_t len, struct kx_pol_key *k, uint32_t *index, uint32_t *reqid);
+
+/*
  * Kernel events: one message -> one ABI event. XFRM_MSG_ACQUIRE fills
  * policy, reqid (first template) and sa (the addresses of the wanted SA);
  * XFRM_MSG_EXPIRE sa, reqid and SOFT/HARD; XFRM_MSG_MAPPING sa (old peer),

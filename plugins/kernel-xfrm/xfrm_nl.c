@@ -121,10 +121,15 @@ static int collect(struct kx_nl *nl, struct kx_req *r, size_t n, uint32_t first)
 	while (open) {
 		ssize_t got;
 		do
-			got = recv(nl->fd, nl->buf, nl->buf_len, 0);
+			got = recv(nl->fd, nl->buf, nl->buf_len, MSG_TRUNC);
 		while (got < 0 && errno == EINTR);
 		if (got < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+		if ((size_t)got > nl->buf_len) {
+			/* never with our buffer (dumps come in <= 32 KiB pieces); the rest is lost */
+			nl->buf_dirty = nl->buf_len;
+			return -EMSGSIZE;
+		}
 		if ((size_t)got > nl->buf_dirty)
 			nl->buf_dirty = (size_t)got;
 		size_t len = (size_t)got, off = 0;
@@ -138,7 +143,11 @@ static int collect(struct kx_nl *nl, struct kx_req *r, size_t n, uint32_t first)
 				int err = 0;
 				char text[sizeof(nl->errmsg)];
 				int rc = kx_msg_ack(h, h->nlmsg_len, &err, text, sizeof(text));
-				if (rc == -ENOMSG) {
+				if (rc == -ENOMSG && h->nlmsg_type == NLMSG_DONE) {
+					/* the end of a dump (dumps are not ACKed) */
+					r[idx].err = 0;
+					open--;
+				} else if (rc == -ENOMSG) {
 					if (r[idx].reply)
 						r[idx].reply(&r[idx], h);
 				} else {

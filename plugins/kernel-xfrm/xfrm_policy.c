@@ -26,6 +26,7 @@
 #include <netlink/xfrm/lifetime.h>
 
 #include "xfrm.h"
+#include "xfrm_msg.h"
 
 /* ---- ranges -> prefixes ---------------------------------------------------- */
 
@@ -295,8 +296,9 @@ static int add_tmpl(struct xfrmnl_sp *sp, const struct kanmon_policy_params *p, 
 	return err;
 }
 
-/* add (p != NULL) or delete request for one selector */
-static int build(const struct kx_pol_key *k, const struct kanmon_policy_params *p, struct nl_msg **out)
+/* add (p != NULL) or delete request for one selector (or the kernel's index of it) */
+static int build(const struct kx_pol_key *k, const struct kanmon_policy_params *p, uint32_t index,
+		 struct nl_msg **out)
 {
 	struct xfrmnl_sp *sp = xfrmnl_sp_alloc();
 	struct xfrmnl_sel *sel = sel_to_nl(&k->sel);
@@ -305,6 +307,8 @@ static int build(const struct kx_pol_key *k, const struct kanmon_policy_params *
 		goto out;
 	xfrmnl_sp_set_sel(sp, sel);
 	xfrmnl_sp_set_dir(sp, k->dir);
+	if (index)
+		xfrmnl_sp_set_index(sp, index);
 	if (k->mark_v || k->mark_m)
 		xfrmnl_sp_set_mark(sp, k->mark_v, k->mark_m);
 	if (p) {
@@ -377,14 +381,15 @@ static int run_batch(struct kx *kx, struct nl_msg **msgs, struct kx_req *r, size
 	return err;
 }
 
-static int delete_keys(struct kx *kx, const struct kx_pol_key *keys, size_t n, int *errs)
+/* indexes: NULL, or the kernel's index per key (0: by selector) */
+static int delete_keys(struct kx *kx, const struct kx_pol_key *keys, const uint32_t *indexes, size_t n, int *errs)
 {
 	struct nl_msg **msgs = calloc(n ? n : 1, sizeof(*msgs));
 	struct kx_req *r = calloc(n ? n : 1, sizeof(*r));
 	int err = !msgs || !r ? -ENOMEM : 0;
 	size_t built = 0;
 	while (!err && built < n) {
-		err = build(&keys[built], NULL, &msgs[built]);
+		err = build(&keys[built], NULL, indexes ? indexes[built] : 0, &msgs[built]);
 		built += err ? 0 : 1;
 	}
 	if (err) {
@@ -435,7 +440,7 @@ int kx_add_policy(void *be, const struct kanmon_policy_id *id, const struct kanm
 		goto out;
 	}
 	for (; built < n; built++)
-		if ((err = build(&keys[built], p, &msgs[built])))
+		if ((err = build(&keys[built], p, 0, &msgs[built])))
 			goto out;
 	err = run_batch(kx, msgs, r, n);
 	built = 0;	/* freed */
@@ -457,7 +462,7 @@ int kx_add_policy(void *be, const struct kanmon_policy_id *id, const struct kanm
 				keys[m++] = keys[i];
 		int *errs = calloc(m ? m : 1, sizeof(int));
 		if (m && errs)
-			delete_keys(kx, keys, m, errs);
+			delete_keys(kx, keys, NULL, m, errs);
 		free(errs);
 		err = refused;
 		goto out;
@@ -507,7 +512,7 @@ int kx_del_policy(void *be, const struct kanmon_policy_id *id)
 		return -ENOENT;
 	}
 	int *errs = calloc(m, sizeof(int));
-	err = errs ? delete_keys(kx, keys, m, errs) : -ENOMEM;
+	err = errs ? delete_keys(kx, keys, NULL, m, errs) : -ENOMEM;
 	int refused = 0;
 	for (size_t i = 0; !err && i < m; i++) {
 		/* gone already (-ENOENT): forget it all the same */
@@ -527,29 +532,83 @@ int kx_del_policy(void *be, const struct kanmon_policy_id *id)
 	return err ? err : refused;
 }
 
+/* A GETPOLICY dump: each of our policies learns the index the kernel gave it. */
+static void dump_reply(struct kx_req *r, const struct nlmsghdr *h)
+{
+	struct kx *kx = r->arg;
+	struct kx_pol_key k;
+	uint32_t index, reqid;
+	if (kx_msg_policy(h, h->nlmsg_len, &k, &index, &reqid))
+		return;
+	struct kx_pol_rec *rec = (struct kx_pol_rec *)(void *)kx_tab_find(&kx->pols, &k);
+	if (rec)
+		rec->index = index;
+}
+
+static int learn_indexes(struct kx *kx)
+{
+	struct xfrm_userpolicy_info any;
+	memset(&any, 0, sizeof(any));
+	struct nl_msg *msg = nlmsg_alloc_simple(XFRM_MSG_GETPOLICY, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	int err = nlmsg_append(msg, &any, sizeof(any), NLMSG_ALIGNTO) < 0 ? -EMSGSIZE : 0;
+	struct kx_req r = { .msg = nlmsg_hdr(msg), .reply = dump_reply, .arg = kx };
+	if (!err)
+		err = kx_nl_run(&kx->nl, &r, 1);
+	nlmsg_free(msg);
+	return err ? err : r.err;
+}
+
+/*
+ * Removes every policy we installed. Deleting by selector makes the kernel
+ * prune its prefix trees each time (quadratic: 10,000 policies took seconds),
+ * deleting by index does not; so one dump first tells each of ours its
+ * index, matched by selector, direction, mark and if_id, and what the dump
+ * does not show is gone already. Without a dump: by selector.
+ */
 size_t kx_policy_flush_owned(struct kx *kx)
 {
-	size_t n = kx->pols.n, removed = 0;
+	size_t n = kx->pols.n, removed = 0, i = 0;
 	if (!n)
 		return 0;
 	struct kx_pol_key *keys = calloc(n, sizeof(*keys));
+	uint32_t *idx = calloc(n, sizeof(*idx));
 	int *errs = calloc(n, sizeof(int));
 	struct kx_pol_rec **recs = calloc(n, sizeof(*recs));
-	if (!keys || !errs || !recs)
+	if (!keys || !idx || !errs || !recs)
 		goto out;
-	size_t i = 0;
+	for (struct kx_node *node = kx_tab_next(&kx->pols, NULL); node; node = kx_tab_next(&kx->pols, node))
+		((struct kx_pol_rec *)(void *)node)->index = 0;
+	bool dumped = !learn_indexes(kx);
 	for (struct kx_node *node = kx_tab_next(&kx->pols, NULL); node && i < n; node = kx_tab_next(&kx->pols, node)) {
-		recs[i] = (struct kx_pol_rec *)node;
-		keys[i] = recs[i]->k;
+		struct kx_pol_rec *rec = (struct kx_pol_rec *)(void *)node;
+		if (dumped && !rec->index)
+			continue;	/* not in the kernel any more */
+		recs[i] = rec;
+		keys[i] = rec->k;
+		idx[i] = dumped ? rec->index : 0;
 		i++;
 	}
-	if (delete_keys(kx, keys, i, errs))
+	if (delete_keys(kx, keys, idx, i, errs))
 		goto out;
 	for (size_t j = 0; j < i; j++) {
-		if (!errs[j] || errs[j] == -ENOENT) {
-			kx_tab_del(&kx->pols, &recs[j]->node);
-			free(recs[j]);
+		if (errs[j] && errs[j] != -ENOENT)
+			recs[j] = NULL;	/* still there */
+		else
 			removed++;
+	}
+	/* forget what was removed or gone; keep what the kernel refused to remove
+	 * (UINT32_MAX marks: no kernel index has direction bits 7) */
+	for (size_t j = 0; j < i; j++)
+		if (recs[j])
+			recs[j]->index = UINT32_MAX;
+	for (struct kx_node *node = kx_tab_next(&kx->pols, NULL), *next; node; node = next) {
+		next = kx_tab_next(&kx->pols, node);
+		struct kx_pol_rec *rec = (struct kx_pol_rec *)(void *)node;
+		if (rec->index == UINT32_MAX || (dumped && !rec->index)) {
+			kx_tab_del(&kx->pols, node);
+			free(rec);
 		}
 	}
 out:
@@ -557,6 +616,7 @@ out:
 		kx->host->log(kx->host, KANMON_LOG_ERR, "%zu XFRM polic%s could not be removed (ip xfrm policy)",
 			      kx->pols.n, kx->pols.n == 1 ? "y" : "ies");
 	free(keys);
+	free(idx);
 	free(errs);
 	free(recs);
 	return removed;

@@ -45,6 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kx_msg_ack(h, size, &err, text, sizeof(text));
 		kx_msg_sa_stats(h, size, &st);
 		kx_msg_allocspi_reply(h, size, &spi);
+		struct kx_pol_key k;
+		uint32_t index, reqid;
+		kx_msg_policy(h, size, &k, &index, &reqid);
 		struct kx_sa_move mv = { .type = XFRM_MSG_NEWSA, .family = 2, .encap = true, .sport = 4500,
 					 .dport = 4500 };
 		struct nl_msg *m = NULL;

@@ -319,10 +319,58 @@ START_TEST(non_events_and_garbage)
 }
 END_TEST
 
+START_TEST(policy_dump)
+{
+	const struct nlmsghdr *h = A(cap_policy_dump_0);
+	size_t len = sizeof(cap_policy_dump_0);
+	struct kx_pol_key k;
+	uint32_t index = 0, reqid = 0;
+	/* first: in 10.3.0.0/16 -> 10.4.0.7/32 tcp sport 1024, if_id 0x11, reqid 8 */
+	ck_assert_int_eq(kx_msg_policy(h, len, &k, &index, &reqid), 0);
+	ck_assert_uint_eq(k.dir, XFRM_POLICY_IN);
+	ck_assert_uint_eq(k.sel.family, AF_INET);
+	ck_assert_uint_eq(k.sel.plen_s, 16);
+	ck_assert_uint_eq(k.sel.plen_d, 32);
+	ck_assert_uint_eq(k.sel.proto, IPPROTO_TCP);
+	ck_assert_uint_eq(k.sel.sport, 1024);
+	ck_assert_uint_eq(k.sel.sport_mask, 0xffff);
+	ck_assert_uint_eq(k.sel.dport_mask, 0);
+	ck_assert_uint_eq(k.if_id, 0x11);
+	ck_assert_uint_eq(k.mark_m, 0);
+	ck_assert_uint_eq(reqid, 8);
+	ck_assert_uint_eq(index & 7, XFRM_POLICY_IN);
+	uint8_t a[4] = { 10, 4, 0, 7 };
+	ck_assert_int_eq(memcmp(k.sel.daddr, a, 4), 0);
+	/* second: out with mark 0x2a/0xff, reqid 7, udp dport 1701 */
+	const struct nlmsghdr *h2 = (const struct nlmsghdr *)((const uint8_t *)h + NLMSG_ALIGN(h->nlmsg_len));
+	ck_assert_int_eq(kx_msg_policy(h2, len - NLMSG_ALIGN(h->nlmsg_len), &k, &index, &reqid), 0);
+	ck_assert_uint_eq(k.dir, XFRM_POLICY_OUT);
+	ck_assert_uint_eq(k.mark_v, 0x2a);
+	ck_assert_uint_eq(k.mark_m, 0xff);
+	ck_assert_uint_eq(k.sel.dport, 1701);
+	ck_assert_uint_eq(k.sel.proto, IPPROTO_UDP);
+	ck_assert_uint_eq(reqid, 7);
+	ck_assert_uint_eq(index & 7, XFRM_POLICY_OUT);
+	/* the end of the dump is no policy */
+	ck_assert_int_eq(kx_msg_policy(A(cap_policy_dump_1), sizeof(cap_policy_dump_1), &k, &index, &reqid), -ENOMSG);
+	ck_assert_int_eq(kx_msg_policy(A(cap_acquire), sizeof(cap_acquire), &k, &index, &reqid), -ENOMSG);
+	/* a dumped policy's key is exactly the key kernel-xfrm records for the same selector */
+	struct kanmon_ts s, d;
+	kx_sel_to_ts(&k.sel, &s, &d);
+	struct kx_sel *v;
+	size_t n;
+	ck_assert_int_eq(kx_ts_split(&s, &d, &v, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(memcmp(&v[0], &k.sel, sizeof(k.sel)), 0);
+	free(v);
+}
+END_TEST
+
 static const struct {
 	const uint8_t *v;
 	size_t len;
 } all[] = {
+	{ cap_policy_dump_0, sizeof(cap_policy_dump_0) }, { cap_policy_dump_1, sizeof(cap_policy_dump_1) },
 	{ req_allocspi, sizeof(req_allocspi) },	      { cap_allocspi_reply, sizeof(cap_allocspi_reply) },
 	{ cap_ack_ok, sizeof(cap_ack_ok) },	      { cap_ack_no_esp, sizeof(cap_ack_no_esp) },
 	{ cap_getsa_larval, sizeof(cap_getsa_larval) }, { cap_expire_hard_larval, sizeof(cap_expire_hard_larval) },
@@ -339,9 +387,12 @@ static void count(const struct kanmon_sa_event *ev, void *arg)
 
 START_TEST(every_truncation_is_refused)
 {
-	/* a message cut anywhere (length field intact) is malformed, never misread */
+	/* a message cut anywhere (length field intact) is malformed, never misread
+	 * (in a datagram of several, only cuts into the first one) */
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		for (size_t cut = 0; cut < all[i].len; cut++) {
+		uint32_t first;
+		memcpy(&first, all[i].v, 4);
+		for (size_t cut = 0; cut < all[i].len && cut < first; cut++) {
 			struct kanmon_sa_event ev;
 			struct kanmon_sa_stats st;
 			uint32_t spi;
@@ -351,6 +402,9 @@ START_TEST(every_truncation_is_refused)
 			ck_assert_int_ne(kx_msg_event(h, cut, &ev), 0);
 			ck_assert_int_ne(kx_msg_sa_stats(h, cut, &st), 0);
 			ck_assert_int_ne(kx_msg_allocspi_reply(h, cut, &spi), 0);
+			struct kx_pol_key k;
+			uint32_t index, reqid;
+			ck_assert_int_ne(kx_msg_policy(h, cut, &k, &index, &reqid), 0);
 			ck_assert_int_ne(kx_msg_ack(h, cut, &err, text, sizeof(text)), 0);
 			int n = 0;
 			ck_assert_int_le(kx_msg_events((const uint8_t *)h, cut, count, &n), 0);
@@ -606,6 +660,7 @@ int main(void)
 	tcase_add_test(tc, non_events_and_garbage);
 	tcase_add_test(tc, every_truncation_is_refused);
 	tcase_add_test(tc, events_in_one_buffer);
+	tcase_add_test(tc, policy_dump);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("built");
 	tcase_add_test(tc, sa_request_cbc_sha256);

@@ -109,6 +109,30 @@ static int talk(int fd, struct nlmsghdr *h, const char *name, const char *commen
 	}
 }
 
+/* a dump: every datagram until NLMSG_DONE, each printed as one array */
+static void dump_policies(int fd, struct nlmsghdr *h)
+{
+	h->nlmsg_flags |= NLM_F_REQUEST;
+	h->nlmsg_seq = 77;
+	if (send(fd, h, h->nlmsg_len, 0) < 0)
+		return;
+	for (int part = 0;; part++) {
+		uint8_t buf[32768];
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			return;
+		char name[32];
+		snprintf(name, sizeof(name), "cap_policy_dump_%d", part);
+		dump(name, part ? "policy dump, continued" :
+			     "GETPOLICY dump: out 10.1.0.0/24 -> 10.9.9.0/24 udp dport 1701 mark 0x2a/0xff reqid 7 prio 1000; "
+			     "in 10.3.0.0/16 -> 10.4.0.7/32 tcp sport 1024 if_id 0x11 reqid 8 prio 2000 (then NLMSG_DONE)",
+		     buf, (size_t)n);
+		for (struct nlmsghdr *m = (struct nlmsghdr *)buf; NLMSG_OK(m, n); m = NLMSG_NEXT(m, n))
+			if (m->nlmsg_type == NLMSG_DONE || m->nlmsg_type == NLMSG_ERROR)
+				return;
+	}
+}
+
 static int nl_socket(void)
 {
 	int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_XFRM), one = 1;
@@ -203,6 +227,20 @@ static int host_mode(void)
 		"ACQUIRE: policy out 10.1.0.0/24 -> 10.9.9.0/24 udp dport 1701, tmpl 192.0.2.1 -> 192.0.2.2 "
 		"ESP tunnel reqid 7, mark 0x2a/0xff; packet 10.1.0.1 -> 10.9.9.9",
 		5);
+
+	/* a policy dump: the acquire's policy plus one with if_id (dumps may be multipart) */
+	if (system("ip xfrm policy add src 10.3.0.0/16 dst 10.4.0.7/32 proto tcp sport 1024 dir in "
+		   "tmpl src 192.0.2.2 dst 192.0.2.1 proto esp reqid 8 mode tunnel if_id 0x11 priority 2000"))
+		return 1;
+	struct {
+		struct nlmsghdr h;
+		struct xfrm_userpolicy_info p;
+	} dump;
+	memset(&dump, 0, sizeof(dump));
+	dump.h.nlmsg_type = XFRM_MSG_GETPOLICY;
+	dump.h.nlmsg_flags = NLM_F_DUMP;
+	dump.h.nlmsg_len = sizeof(dump);
+	dump_policies(fd, &dump.h);
 	return 0;
 }
 

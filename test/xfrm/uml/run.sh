@@ -28,4 +28,7 @@ elif [ -f "$HERE/$NAME.scn.sh" ]; then
 else
 	cp "$HERE/$NAME.sh" "$W/"
 fi
-exec sh "$RUNNER" -m "${XFRM_UML_MEM:-512M}" -T "${XFRM_UML_TIMEOUT:-600}" "$W" "$HERE/guest.sh" "$NAME"
+# the benchmark: UML and its helper processes pinned to one CPU
+PIN=
+[ "$NAME" = bench ] && command -v taskset >/dev/null && PIN="taskset -c 0"
+exec $PIN sh "$RUNNER" -m "${XFRM_UML_MEM:-512M}" -T "${XFRM_UML_TIMEOUT:-600}" "$W" "$HERE/guest.sh" "$NAME"
