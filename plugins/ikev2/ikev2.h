@@ -5,6 +5,7 @@
  *
  * Files (one concern each):
  *   ikev2_plugin.c    descriptor, settings schema, init/fini, net registration
+ *   ikev2_ctx.c       the context from plain settings (tests build it directly)
  *   ikev2_recv.c      receive path: parse, SA lookup, message-ID window,
  *                     decryption, reassembly, dispatch by exchange
  *   ikev2_send.c      responses: unprotected, protected (+ fragmentation),
@@ -102,6 +103,7 @@ struct ikev2_sa {
 	struct ikev2_keys keys;
 	uint64_t iv_seq;			/* GCM IVs of our messages */
 	uint32_t next_msgid;			/* the request we expect next */
+	uint8_t last_exchange;			/* exchange type of request next_msgid - 1 */
 	struct ikev2_buf *resp;			/* cached response to next_msgid - 1 */
 	size_t n_resp;
 	uint8_t req_hash[32];			/* of that request (IKE_SA_INIT retransmits) */
@@ -172,7 +174,20 @@ struct ikev2 {
 	uint8_t out[IKEV2_MAX_MSG];
 };
 
-/* ---- ikev2_plugin.c ---- */
+/* ---- ikev2_ctx.c ---- */
+/*
+ * Defaults (CLIENTS.md 1a): iOS/macOS aes256-sha256 with ecp256/modp2048;
+ * Android 11+ AES-GCM or AES-CBC + SHA-2 with modp2048..4096/curve25519 (no
+ * SHA-1, no modp1024); the strongSwan app AEAD with curve25519/ecp384. The
+ * server's order: AEAD first, ecp256 (cheapest, what iOS sends first) before
+ * curve25519 and the MODP groups. Windows' modp1024/3des/sha1 is legacy and
+ * off unless legacy_proposals names it.
+ */
+#define IKEV2_DEF_IKE_AEAD "aes256gcm16-aes128gcm16-prfsha256-prfsha384-prfsha512-ecp256-curve25519-ecp384-modp2048-modp3072-modp4096"
+#define IKEV2_DEF_IKE_CBC "aes256-aes128-sha256-sha384-sha512-ecp256-curve25519-ecp384-modp2048-modp3072-modp4096"
+#define IKEV2_DEF_ESP_AEAD "aes256gcm16-aes128gcm16-modpnone-ecp256-curve25519-modp2048"
+#define IKEV2_DEF_ESP_CBC "aes256-aes128-sha256-sha384-sha512-sha1-modpnone-ecp256-curve25519-modp2048"
+
 #define IKEV2_MAX_CONF_PROPOSALS 32
 
 /* The settings as plain data (the plugin reads them from its schema; tests fill them). */

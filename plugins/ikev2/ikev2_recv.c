@@ -115,6 +115,7 @@ static void plaintext(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2
 	int err = ikev2_parse_inner(first, plain, len, c);
 	/* the request is processed now, whatever the outcome: the window moves */
 	sa->next_msgid = m->msgid + 1;
+	sa->last_exchange = m->exchange;
 	if (err == -EOPNOTSUPP) {
 		uint8_t t = c->unsupported;
 		ctx->st.unsupported_critical++;
@@ -203,7 +204,8 @@ static void protected_request(struct ikev2 *ctx, const struct kanmon_pkt *pkt, c
 		return;
 	}
 	const struct ikev2_payload *p = &m->c.pl[m->c.sk];
-	bool retransmit = sa->next_msgid && m->msgid == sa->next_msgid - 1;
+	/* the previous request again: same ID and exchange (ID 0 was IKE_SA_INIT, unprotected) */
+	bool retransmit = sa->next_msgid > 1 && m->msgid == sa->next_msgid - 1 && m->exchange == sa->last_exchange;
 	if (m->msgid != sa->next_msgid && !retransmit) {
 		ctx->st.bad_msgid++;
 		ikev2_drop(ctx, &pkt->peer, "message ID %u outside the window (expecting %u)", m->msgid,
