@@ -23,13 +23,40 @@
 
 #define VNET_LEN ((size_t)sizeof(struct virtio_net_hdr))
 
+/*
+ * Ones' complement sum of p in network order, added to s. It is the hot
+ * spot of segmentation (one pass over every payload byte): 8 bytes per step
+ * in host order, folded and byte-swapped once at the end (RFC 1071 1.2:
+ * the sum is byte-order independent up to that swap).
+ */
 static uint32_t sum16(const uint8_t *p, size_t len, uint32_t s)
 {
-	for (; len >= 2; p += 2, len -= 2)
-		s += (uint32_t)(p[0] << 8 | p[1]);
-	if (len)
-		s += (uint32_t)(p[0] << 8);
-	return s;
+	uint64_t acc = 0;
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		acc += v;
+		acc += acc < v;	/* end-around carry */
+	}
+	for (; len >= 2; p += 2, len -= 2) {
+		uint16_t v;
+		memcpy(&v, p, 2);
+		acc += v;
+	}
+	if (len) {
+		uint16_t v = 0;
+		memcpy(&v, p, 1);	/* the odd byte, padded with zero after it */
+		acc += v;
+	}
+	acc = (acc & 0xffffffff) + (acc >> 32);
+	acc = (acc & 0xffffffff) + (acc >> 32);
+	uint32_t x = (uint32_t)acc;
+	x = (x & 0xffff) + (x >> 16);
+	x = (x & 0xffff) + (x >> 16);
+	uint16_t h = (uint16_t)x;
+	if (*(const uint8_t *)&(uint16_t){ 1 })	/* little endian: back to network order */
+		h = (uint16_t)(h >> 8 | h << 8);
+	return s + h;
 }
 
 static uint16_t fold(uint32_t s)
