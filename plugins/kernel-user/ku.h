@@ -153,6 +153,7 @@ struct ku {
 	uint16_t natt_port;
 	bool raw_esp;
 	bool offload;			/* TUN vnet header: TSO in, GRO out */
+	bool send_hook;			/* the core offers us net_send: transport mode is safe */
 	bool udp_gso;			/* UDP_SEGMENT on ESP-in-UDP sends */
 	struct kanmon_timer *tq_timer;	/* loop: TUN writes after the core's receive batch */
 	bool tq_armed;

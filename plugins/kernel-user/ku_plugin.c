@@ -111,12 +111,15 @@ static int ku_init(const struct kanmon_host *h, const struct kanmon_conf *conf, 
 		goto fail;
 #ifdef KANMON_HOST_NET_SEND_HOOK
 	/* transport mode replies: see every net_send before it leaves in the clear */
-	if (h->size > offsetof(struct kanmon_host, net_send_hook) &&
-	    (err = h->net_send_hook(h, ku_transport_output, ku)))
-		goto fail;
-#else
-	h->log(h, KANMON_LOG_DEBUG, "this kanmond has no net_send hook: transport-mode replies are not encrypted");
+	if (h->size > offsetof(struct kanmon_host, net_send_hook)) {
+		if ((err = h->net_send_hook(h, ku_transport_output, ku)))
+			goto fail;
+		ku->send_hook = true;
+	}
 #endif
+	if (!ku->send_hook)
+		h->log(h, KANMON_LOG_WARNING,
+		       "this kanmond offers no net_send hook: transport-mode SAs are refused (their replies would leave unencrypted); tunnel mode works");
 	h->log(h, KANMON_LOG_NOTICE, "userspace ESP on %s (mtu %d%s), ESP-in-UDP on port %u%s, %s", ku->tun_name,
 	       ku->mtu, ku->offload ? ", offloads" : "", ku->natt_port, ku->raw4 >= 0 ? ", raw ESP" : "",
 	       ku->threads ? "data path on worker threads" : "data path on the event loop");

@@ -242,6 +242,13 @@ static int ku_add_sa(void *be, const struct kanmon_sa_id *id, const struct kanmo
 	    (p->dir != KANMON_SA_IN && p->dir != KANMON_SA_OUT) ||
 	    (p->mode != KANMON_SA_TUNNEL && p->mode != KANMON_SA_TRANSPORT))
 		return -EINVAL;
+	if (p->mode == KANMON_SA_TRANSPORT && !ku->send_hook) {
+		/* a plugin's replies would bypass us and leave in the clear: refuse rather than leak */
+		ku->host->log(ku->host, KANMON_LOG_ERR,
+			      "cannot add transport-mode SA spi 0x%08x: this kanmond has no net_send hook (needs plugin ABI 1.1)",
+			      ntohl(id->spi));
+		return -ENOTSUP;
+	}
 	size_t words = p->dir == KANMON_SA_IN ? ku_replay_words(p->replay_window) : 0;
 	struct ku_sa *sa = sa_alloc(words);
 	if (!sa)

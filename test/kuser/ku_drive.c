@@ -393,6 +393,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	sa_core_backend(sc, &ops, &be);
+	((struct ku *)be)->send_hook = true;	/* drive_net_send is the hook */
 	for (int i = 2; i < argc; i++) {
 		err = run_spec(argv[i], loop, net, &echo);
 		if (err) {

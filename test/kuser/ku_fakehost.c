@@ -109,6 +109,7 @@ struct ku *fake_ku_new(void)
 	ku->mtu = 1400;
 	ku->mss_clamp = true;
 	ku->natt_port = 4500;
+	ku->send_hook = true;
 	pthread_rwlock_init(&ku->lock, NULL);
 	pthread_mutex_init(&ku->note_lock, NULL);
 	ku->notes_tail = &ku->notes;
