@@ -439,8 +439,13 @@ int kx_add_sa(void *be, const struct kanmon_sa_id *id, const struct kanmon_sa_pa
 	if (p->encap_sport || p->encap_dport)
 		natt_setup(kx);
 	struct nl_msg *msg;
-	if ((err = build_sa(&b, &msg)))
+	if ((err = build_sa(&b, &msg))) {
+		char name[160];
+		kx_sa_name(id, name, sizeof(name));
+		LOG(kx, KANMON_LOG_ERR, "cannot install %s: %s", name,
+		    err == -EAFNOSUPPORT ? "source and destination are not both IPv4 or both IPv6" : strerror(-err));
 		return err;
+	}
 	err = run1(kx, msg);
 	if (err == -ESRCH && b.update) {
 		/* the larval SA expired before the IKE exchange finished: add it new */

@@ -16,7 +16,7 @@
  * Any op accepts expect=ERRNO (EEXIST, ESRCH, ... or a number): the op must
  * fail with exactly that.
  *
- *   instance NAME netns=NS [natt=PORT]   (natt: bind UDP PORT there for ESP-in-UDP)
+ *   instance NAME netns=NS [natt=PORT]   (natt: bind UDP PORT (IPv4 and IPv6) there for ESP-in-UDP)
  *   use NAME
  *   alloc_spi src= dst= [mark=V[/M]] as=VAR
  *   add_sa dir=in|out mode=tunnel|transport src= dst= spi= reqid= enc=ALG [integ=ALG]
@@ -34,6 +34,7 @@
  *   expect_event type=acquire|soft|hard|mapping [spi=] [reqid=] [port=N] [timeout=MS]
  *   no_event [type=...] timeout=MS
  *   udp from_ns=NS from=ADDR:PORT [mark=N] to_ns=NS to=ADDR:PORT count=N expect=N [timeout=MS]
+ *        (IPv6: [ADDR]:PORT)
  *   run COMMAND...     (sh -c, must exit 0)      fail COMMAND...   (must not)
  *   logged TEXT...     (the current instance logged TEXT)
  *   sleep MS           (the event loop runs meanwhile)
@@ -45,8 +46,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +72,7 @@ struct inst {
 	char netns[64];
 	struct th *th;
 	void *state;
-	int natt_fd;
+	int natt_fd[2];		/* IPv4 and IPv6 (v6only), like the core's listen = ["0.0.0.0", "::"] */
 };
 
 static struct ev_loop *loop;
@@ -90,9 +93,11 @@ static void fini_all(void)
 		if (insts[i].state)
 			kanmon_plugin.fini(insts[i].state);
 		insts[i].state = NULL;
-		if (insts[i].natt_fd >= 0)
-			close(insts[i].natt_fd);
-		insts[i].natt_fd = -1;
+		for (int k = 0; k < 2; k++) {
+			if (insts[i].natt_fd[k] >= 0)
+				close(insts[i].natt_fd[k]);
+			insts[i].natt_fd[k] = -1;
+		}
 		th_free(insts[i].th);
 		insts[i].th = NULL;
 	}
@@ -204,16 +209,26 @@ static int addr(const char *s, struct sockaddr_storage *ss)
 	return family;
 }
 
+/* 192.0.2.1:1701 or [2001:db8::1]:1701 */
 static void addr_port(const char *s, struct sockaddr_storage *ss)
 {
 	char a[64];
 	const char *colon = strrchr(s, ':');
-	if (!colon || (size_t)(colon - s) >= sizeof(a))
-		fail("not ADDR:PORT: %s", s);
-	memcpy(a, s, (size_t)(colon - s));
-	a[colon - s] = '\0';
-	addr(a, ss);
-	((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)num(colon + 1));
+	bool v6 = s[0] == '[';
+	if (!colon || (size_t)(colon - s) >= sizeof(a) || (v6 && colon[-1] != ']'))
+		fail("not ADDR:PORT or [ADDR]:PORT: %s", s);
+	snprintf(a, sizeof(a), "%.*s", (int)(colon - s) - (v6 ? 2 : 0), s + (v6 ? 1 : 0));
+	int family = addr(a, ss);
+	uint16_t port = htons((uint16_t)num(colon + 1));
+	if (family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = port;
+	else
+		((struct sockaddr_in *)ss)->sin_port = port;
+}
+
+static socklen_t ss_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
 static void net(const char *s, struct kanmon_ts *ts)
@@ -368,17 +383,23 @@ static void cmd_instance(const struct words *ws)
 	struct inst *in = &insts[n_inst++];
 	snprintf(in->name, sizeof(in->name), "%s", ws->w[1]);
 	snprintf(in->netns, sizeof(in->netns), "%s", need(ws, "netns"));
-	in->natt_fd = -1;
+	in->natt_fd[0] = in->natt_fd[1] = -1;
 	in->th = th_new(loop, in->name, getenv("XFRM_DRIVE_QUIET") == NULL);
 	cur = in;
 	setns_to(in->netns);
 	unsigned long long port = num_or(ws, "natt", 0);
 	if (port) {
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-		in->natt_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (in->natt_fd < 0 || bind(in->natt_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+		int one = 1;
+		in->natt_fd[0] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		in->natt_fd[1] = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (in->natt_fd[1] >= 0)
+			setsockopt(in->natt_fd[1], IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (in->natt_fd[0] < 0 || bind(in->natt_fd[0], (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    in->natt_fd[1] < 0 || bind(in->natt_fd[1], (struct sockaddr *)&sa6, sizeof(sa6)) < 0)
 			fail("cannot bind UDP %llu in %s: %s", port, in->netns, strerror(errno));
-		th_set_fds(in->th, (uint16_t)port, &in->natt_fd, 1);
+		th_set_fds(in->th, (uint16_t)port, in->natt_fd, 2);
 		th_set_int(in->th, "natt_port", (int64_t)port);
 	}
 	th_set_int(in->th, "replay_window", (int64_t)num_or(ws, "replay_window", 32));
@@ -635,18 +656,27 @@ static void cmd_udp(const struct words *ws)
 	unsigned long long count = num(need(ws, "count")), expect = num(need(ws, "expect"));
 	/* receiver: the to port on any address of the receiving namespace */
 	setns_to(need(ws, "to_ns"));
-	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = ((struct sockaddr_in *)&to)->sin_port };
-	int r = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), one = 1;
+	/* the receiver: the port on every address (IPv6 sockets here are IPv6 only) */
+	struct sockaddr_storage any;
+	memset(&any, 0, sizeof(any));
+	any.ss_family = to.ss_family;
+	if (to.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&any)->sin6_port = ((struct sockaddr_in6 *)&to)->sin6_port;
+	else
+		((struct sockaddr_in *)&any)->sin_port = ((struct sockaddr_in *)&to)->sin_port;
+	int r = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), one = 1;
 	setsockopt(r, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (r < 0 || bind(r, (struct sockaddr *)&any, sizeof(any)) < 0)
+	if (to.ss_family == AF_INET6)
+		setsockopt(r, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (r < 0 || bind(r, (struct sockaddr *)&any, ss_len(&any)) < 0)
 		fail("udp: cannot bind the receiver: %s", strerror(errno));
 	setns_to(need(ws, "from_ns"));
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int s = socket(from.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	int mk = (int)num_or(ws, "mark", 0);
 	if (mk && setsockopt(s, SOL_SOCKET, SO_MARK, &mk, sizeof(mk)) < 0)
 		fail("udp: SO_MARK: %s", strerror(errno));
-	if (s < 0 || bind(s, (struct sockaddr *)&from, sizeof(struct sockaddr_in)) < 0)
+	if (s < 0 || bind(s, (struct sockaddr *)&from, ss_len(&from)) < 0)
 		fail("udp: cannot bind the sender to %s: %s", need(ws, "from"), strerror(errno));
 	go_home();
 	unsigned long long got = 0;
@@ -655,7 +685,7 @@ static void cmd_udp(const struct words *ws)
 	memset(payload, 'k', sizeof(payload));
 	for (unsigned long long i = 0; i < count; i++) {
 		/* the first packets may meet a larval SA (acquire): resend what is lost */
-		if (sendto(s, payload, 200, 0, (struct sockaddr *)&to, sizeof(struct sockaddr_in)) < 0 && errno != EAGAIN)
+		if (sendto(s, payload, 200, 0, (struct sockaddr *)&to, ss_len(&to)) < 0 && errno != EAGAIN)
 			fail("udp: sendto: %s", strerror(errno));
 		struct pollfd pfd = { .fd = r, .events = POLLIN };
 		if (poll(&pfd, 1, 50) > 0 && recv(r, payload, sizeof(payload), 0) > 0)

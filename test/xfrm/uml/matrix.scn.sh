@@ -82,7 +82,7 @@ for alg in "gcm16-128" "gcm16-256" "gcm12-128" "gcm8-256" \
 	done
 done
 cat <<'TAIL'
-logged ESP-in-UDP
+logged ESP-in-UDP decapsulation enabled on 2 socket(s) of UDP port 4500
 fini A
 fini B
 TAIL

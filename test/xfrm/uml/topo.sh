@@ -3,9 +3,9 @@
 # topo.sh pair|nat - network namespaces for the kernel-xfrm UML scenarios
 # (runs inside UML, called from the scenarios' `run` lines).
 #
-# pair:  a 192.0.2.1/24 (+ .11) --veth-- b 192.0.2.2/24 (+ .12)
-#        inner: a 10.1.0.1 on lo, b 10.2.0.1 on lo, routed to each other via the outer
-#        addresses (the tunnel policies make them go through ESP)
+# pair:  a 192.0.2.1/24 (+ .11), 2001:db8:1::1/64 --veth-- b 192.0.2.2/24 (+ .12), 2001:db8:1::2/64
+#        inner: a 10.1.0.1 and fd00:1::1 on lo, b 10.2.0.1 and fd00:2::1 on lo, routed to
+#        each other via the outer addresses (the tunnel policies make them go through ESP)
 # nat:   c1 10.0.1.2 --+
 #                      nat (iptables-legacy SNAT: c1:4500 -> 198.51.100.2:4500,
 #        c2 10.0.2.2 --+      c2:4500 -> 198.51.100.2:4501) 198.51.100.2 --- s 198.51.100.1
@@ -28,6 +28,12 @@ pair)
 	ip -n a route add 10.2.0.0/24 via 192.0.2.2 src 10.1.0.1
 	ip -n b route add 10.1.0.0/24 via 192.0.2.1 src 10.2.0.1
 	ip -n a route add 10.3.0.0/24 via 192.0.2.2 src 10.1.0.1
+	ip -n a addr add 2001:db8:1::1/64 dev va nodad
+	ip -n b addr add 2001:db8:1::2/64 dev vb nodad
+	ip -n a addr add fd00:1::1/128 dev lo
+	ip -n b addr add fd00:2::1/128 dev lo
+	ip -n a route add fd00:2::/64 via 2001:db8:1::2 src fd00:1::1
+	ip -n b route add fd00:1::/64 via 2001:db8:1::1 src fd00:2::1
 	;;
 nat)
 	for n in c1 c2 nat s; do
