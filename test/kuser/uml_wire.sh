@@ -40,6 +40,7 @@ ku_wait_ready $W/encap.out 5 $EPID || { echo "encap socket failed"; cat $W/encap
 xfrm_states() {
 	k1=$(ku_key "$EKL" 1) k2=$(ku_key "$EKL" 2) i1=$(ku_key "$IKL" 3) i2=$(ku_key "$IKL" 4)
 	e=; [ "$1" = udp ] && e="encap espinudp 4500 4500 0.0.0.0"
+	[ "${ESN:-0}" = 1 ] && e="$e replay-window 1024 flag esn"
 	for dir in out in; do
 		if [ $dir = out ]; then s=198.51.100.1 d=198.51.100.2 spi=0x1001 k=$k1 i=$i1
 		else s=198.51.100.2 d=198.51.100.1 spi=0x2001 k=$k2 i=$i2; fi
@@ -68,6 +69,7 @@ xfrm_states() {
 ku_specs() {
 	k1=$(ku_key "$EKL" 1) k2=$(ku_key "$EKL" 2) i1=$(ku_key "$IKL" 3) i2=$(ku_key "$IKL" 4)
 	e=; [ "$1" = udp ] && e="encap=4500:4500"
+	[ "${ESN:-0}" = 1 ] && e="$e esn=1 window=1024"
 	integ=; oi=; ii=
 	[ "$INTEG" != 0 ] && integ="integ=$INTEG" oi="ikey=$i2" ii="ikey=$i1"
 	if [ "$2" = tunnel ]; then
@@ -84,9 +86,21 @@ ku_specs() {
 
 pass=0 fail=0
 ALGS=${*:-$(ku_alg_names)}
+# every algorithm in both modes and encapsulations, then extended sequence numbers
+# (never on the wire, yet in the GCM AAD and the HMAC input) for one AEAD and one CBC suite
+CASES=
 for mode in tunnel transport; do
 	for encap in udp raw; do
-		for alg in $ALGS; do
+		for alg in $ALGS; do CASES="$CASES $mode:$encap:$alg:0"; done
+	done
+done
+for alg in aes256gcm16 aes256-sha256; do
+	for encap in udp raw; do CASES="$CASES tunnel:$encap:$alg:1"; done
+done
+for c in $CASES; do
+	mode=${c%%:*} r=${c#*:}; encap=${r%%:*} r=${r#*:}; alg=${r%%:*} ESN=${r#*:}
+	{
+		{
 			ku_alg "$alg"
 			ok=1 why=
 			ip -n kx xfrm state flush; ip -n kx xfrm policy flush
@@ -119,14 +133,15 @@ for mode in tunnel transport; do
 				n=$(ip -n kx -s xfrm state | grep -cE "^[[:space:]]+[1-9][0-9]*\(bytes\)")
 				[ "$n" -ge 2 ] || { ok=0 why="kernel SA counters did not move: $(ip -n kx -s xfrm state | grep -E 'spi|bytes')"; }
 			fi
+			tag="$mode $encap $alg"; [ "$ESN" = 1 ] && tag="$tag esn"
 			if [ $ok = 1 ]; then
-				pass=$((pass + 1)); echo "ok   $mode $encap $alg"
+				pass=$((pass + 1)); echo "ok   $tag"
 			else
-				fail=$((fail + 1)); echo "FAIL $mode $encap $alg: $why"
+				fail=$((fail + 1)); echo "FAIL $tag: $why"
 				tail -3 $W/ku.err
 			fi
-		done
-	done
+		}
+	}
 done
 kill $EPID 2>/dev/null
 echo "uml wire kernel-user vs Linux: $pass passed, $fail failed"
