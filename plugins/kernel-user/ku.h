@@ -154,6 +154,7 @@ struct ku {
 	bool raw_esp;
 	bool offload;			/* TUN vnet header: TSO in, GRO out */
 	bool send_hook;			/* the core offers us net_send: transport mode is safe */
+	bool routes;			/* route outbound tunnel policies' destinations into the TUN */
 	bool udp_gso;			/* UDP_SEGMENT on ESP-in-UDP sends */
 	struct kanmon_timer *tq_timer;	/* loop: TUN writes after the core's receive batch */
 	bool tq_armed;
@@ -253,6 +254,9 @@ void ku_csum_complete(uint8_t *pkt, size_t len, size_t start, size_t offset);
 void ku_tun_flush(struct ku_worker *w);		/* write what ku_tun_deliver queued */
 void ku_tq_timer(void *arg);			/* loop: ku_tun_flush after the core's batch */
 uint8_t *ku_slot_next(struct ku_worker *w);	/* a free TX slot (flushes when all are pending) */
+
+/* ku_route.c: routes into the TUN for outbound tunnel policies (loop thread) */
+int ku_routes(struct ku *ku, const struct ku_pol *p, bool add);
 
 /* ku_transport.c: transport mode */
 int ku_transport_input(struct ku_worker *w, struct ku_sa *sa, uint8_t *payload, size_t len,

@@ -29,6 +29,8 @@ static const struct kanmon_setting ku_settings[] = {
 	  .help = "UDP port of ESP-in-UDP (RFC 3948), shared with IKE." },
 	{ .name = "offload", .type = KANMON_CONF_BOOL, .def = "true",
 	  .help = "TUN offloads (TCP segmentation in, coalescing out) and UDP GSO: far fewer syscalls per packet." },
+	{ .name = "routes", .type = KANMON_CONF_BOOL, .def = "true",
+	  .help = "Route the destinations of outbound tunnel policies (clients' virtual IPs) into the TUN device." },
 	{ .name = "raw_esp", .type = KANMON_CONF_BOOL, .def = "true",
 	  .help = "Open the IP protocol 50 socket for SAs without UDP encapsulation (needs CAP_NET_RAW at start)." },
 	KANMON_SETTINGS_END,
@@ -83,6 +85,7 @@ static int ku_init(const struct kanmon_host *h, const struct kanmon_conf *conf, 
 	ku->natt_port = (uint16_t)h->conf_int(conf, "natt_port");
 	ku->raw_esp = h->conf_bool(conf, "raw_esp");
 	ku->offload = ku->udp_gso = h->conf_bool(conf, "offload");
+	ku->routes = h->conf_bool(conf, "routes");
 	pthread_rwlock_init(&ku->lock, NULL);
 	pthread_mutex_init(&ku->note_lock, NULL);
 	ku->notes_tail = &ku->notes;

@@ -440,6 +440,8 @@ static int ku_add_policy(void *be, const struct kanmon_policy_id *id, const stru
 	pthread_rwlock_unlock(&ku->lock);
 	if (err)
 		free(pol);
+	else
+		ku_routes(ku, pol, true);	/* a route that fails is logged; the policy stands */
 	return err;
 }
 
@@ -451,6 +453,8 @@ static int ku_del_policy(void *be, const struct kanmon_policy_id *id)
 	if (pol)
 		ku_pol_remove(ku, pol);
 	pthread_rwlock_unlock(&ku->lock);
+	if (pol)
+		ku_routes(ku, pol, false);
 	free(pol);
 	return pol ? 0 : -ENOENT;
 }

@@ -82,8 +82,8 @@ run_ku() {
 	DB=$!
 	PIDS="$PIDS $DA $DB"
 	ku_wait_ready "$W/a.out" 60 $DA && ku_wait_ready "$W/b.out" 60 $DB || { echo "$label: driver failed"; cat "$W/a.err"; return 1; }
-	ip -n "$A" addr add 203.0.113.1/32 dev "${P}ta"; ip -n "$A" route add 203.0.113.2/32 dev "${P}ta"
-	ip -n "$B" addr add 203.0.113.2/32 dev "${P}tb"; ip -n "$B" route add 203.0.113.1/32 dev "${P}tb"
+	ip -n "$A" addr add 203.0.113.1/32 dev "${P}ta"; ip -n "$A" route replace 203.0.113.2/32 dev "${P}ta"
+	ip -n "$B" addr add 203.0.113.2/32 dev "${P}tb"; ip -n "$B" route replace 203.0.113.1/32 dev "${P}tb"
 	measure "$label" 203.0.113.2 $DA $DB
 	kill -INT $DA $DB; wait $DA $DB 2>/dev/null
 	PIDS=

@@ -23,7 +23,7 @@ for n in kx ku; do ip -n $n link set lo up; done
 ip -n kx link set kxv up
 ip -n ku link set kuv up
 ip -n kx addr add 203.0.113.1/32 dev lo
-ip -n kx route add 203.0.113.2/32 dev kxv src 203.0.113.1
+ip -n kx route replace 203.0.113.2/32 dev kxv src 203.0.113.1
 cat > $W/ku.conf <<EOT
 plugins = ["kernel-user"];
 listen = ["198.51.100.2"];
@@ -116,7 +116,7 @@ for c in $CASES; do
 			ku_wait_ready $W/ku.out 10 $DPID || { ok=0 why="driver: $(tail -3 $W/ku.err)"; }
 			if [ $ok = 1 ] && [ $mode = tunnel ]; then
 				ip -n ku addr add 203.0.113.2/32 dev kut0
-				ip -n ku route add 203.0.113.1/32 dev kut0
+				ip -n ku route replace 203.0.113.1/32 dev kut0
 				ip netns exec kx ping -q -c 2 -i 0.2 -W 2 -I 203.0.113.1 203.0.113.2 > $W/ping 2>&1 ||
 					{ ok=0 why="ping kernel -> kernel-user failed"; }
 				[ $ok = 1 ] && { ip netns exec ku ping -q -c 2 -i 0.2 -W 2 -s 1200 203.0.113.1 > $W/ping 2>&1 ||
