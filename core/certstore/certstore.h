@@ -4,6 +4,7 @@
  * per concern:
  *
  *   load.c      reading certificates, keys, CRLs and passphrases from files
+ *   der.c       a strict DER reader: the verification fast path, DNs, SANs
  *   identity.c  DN text, serials, IKE identities and their matching
  *   verify.c    the daemon's runtime store: trust, revocations, server keys;
  *               chain verification, signing, lookup (the host table's calls)
@@ -74,6 +75,40 @@ bool cert_key_matches(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key);
 /* One DER certificate. */
 int cert_from_der(const void *der, size_t len, gnutls_x509_crt_t *out);
 
+/* ---- der.c --------------------------------------------------------------- */
+
+struct der_span {
+	const uint8_t *p;
+	size_t len;
+};
+/* One TLV from in (advanced past it). -EINVAL when malformed or longer than in. */
+int der_read(struct der_span *in, uint8_t *tag, struct der_span *content, struct der_span *whole);
+int der_oid_text(const uint8_t *p, size_t len, char *buf, size_t n);
+/* Each AVA of a Name TLV in ASN.1 order: dotted OID, string tag, value bytes. */
+int der_name_foreach(const uint8_t *name, size_t len,
+		     int (*cb)(const char *oid, uint8_t tag, const uint8_t *v, size_t vlen, void *arg), void *arg);
+/* Each rfc822Name, dNSName, iPAddress, URI of a GeneralNames TLV (type: GNUTLS_SAN_*). */
+int der_san_foreach(const uint8_t *san, size_t len, int (*cb)(int type, const uint8_t *v, size_t vlen, void *arg),
+		    void *arg);
+int der_eku_foreach(const uint8_t *eku, size_t len, int (*cb)(const char *oid, void *arg), void *arg);
+
+/* What verification needs of a certificate, pointing into its DER. */
+struct x509_view {
+	struct der_span tbs;		/* TBSCertificate TLV: the signed bytes */
+	struct der_span sig_alg;	/* OID content */
+	struct der_span sig_params;	/* parameters after the OID (NULL TLV or empty) */
+	struct der_span sig;		/* signature value bytes */
+	struct der_span serial;		/* INTEGER content */
+	struct der_span issuer, subject, spki;	/* whole TLVs */
+	time_t not_before, not_after;
+	struct der_span san, eku;	/* extension value TLVs; empty when absent */
+	bool has_ku, has_bc, is_ca;
+	unsigned ku;			/* GNUTLS_KEY_* bits */
+	bool unknown_critical;		/* a critical extension we do not read */
+	int version;
+};
+int x509_view_parse(const uint8_t *der, size_t len, struct x509_view *v);
+
 /* ---- identity.c ---------------------------------------------------------- */
 
 #define CERT_DN_MAX 256
@@ -105,6 +140,8 @@ int cert_id_from_text(const char *text, struct cert_id *out);
 int cert_id_text(const struct kanmon_id *id, char *buf, size_t len);
 /* Does the certificate carry this identity (subject DN or a subjectAltName)? */
 bool cert_has_id(gnutls_x509_crt_t c, const struct kanmon_id *id);
+/* The same from the raw subject Name TLV and GeneralNames TLV (KEY_ID: false). */
+bool cert_has_id_raw(const struct der_span *subject, const struct der_span *san, const struct kanmon_id *id);
 /* Pattern match (kanmon/host.h cert_id_match documents the patterns). */
 bool cert_id_match(const char *pattern, const struct kanmon_id *id);
 /* Names we accept for a store entry: [A-Za-z0-9._@-], 1..64, not starting with '.' or '-'. */

@@ -90,61 +90,41 @@ static const char *name_oid(const char *name)
 
 /* ---- DER -> struct dn ------------------------------------------------------- */
 
-static void value_text(const gnutls_datum_t *v, unsigned tag, char *out, size_t len)
+static void value_text(const uint8_t *v, size_t vlen, unsigned tag, char *out, size_t len)
 {
 	size_t o = 0;
 	if (tag == 30) {	/* BMPString: UCS-2; keep ASCII, mark the rest */
-		for (unsigned i = 0; i + 1 < v->size && o + 1 < len; i += 2)
-			out[o++] = v->data[i] == 0 && v->data[i + 1] >= 0x20 && v->data[i + 1] < 0x7f ?
-					   (char)v->data[i + 1] : '?';
+		for (size_t i = 0; i + 1 < vlen && o + 1 < len; i += 2)
+			out[o++] = v[i] == 0 && v[i + 1] >= 0x20 && v[i + 1] < 0x7f ? (char)v[i + 1] : '?';
+	} else if (tag == 28) {	/* UniversalString: UCS-4 */
+		for (size_t i = 0; i + 3 < vlen && o + 1 < len; i += 4)
+			out[o++] = !v[i] && !v[i + 1] && !v[i + 2] && v[i + 3] >= 0x20 && v[i + 3] < 0x7f ? (char)v[i + 3] : '?';
 	} else {
-		for (unsigned i = 0; i < v->size && o + 1 < len; i++)
-			out[o++] = v->data[i] < 0x20 || v->data[i] == 0x7f ? '?' : (char)v->data[i];
+		for (size_t i = 0; i < vlen && o + 1 < len; i++)
+			out[o++] = v[i] < 0x20 || v[i] == 0x7f ? '?' : (char)v[i];
 	}
 	out[o] = '\0';
 }
 
+static int ava_add(const char *oid, uint8_t tag, const uint8_t *v, size_t vlen, void *arg)
+{
+	struct dn *dn = arg;
+	if (dn->n == DN_MAX_AVAS || strlen(oid) >= sizeof(dn->v[0].oid))
+		return -E2BIG;
+	struct ava *a = &dn->v[dn->n++];
+	strcpy(a->oid, oid);
+	a->tag = tag;
+	value_text(v, vlen, tag, a->value, sizeof(a->value));
+	return 0;
+}
+
+/* A Name TLV into its AVAs, ASN.1 order; multi-valued RDNs flattened. */
 static int dn_from_der(const gnutls_datum_t *raw, struct dn *out)
 {
-	gnutls_x509_dn_t dn;
 	out->n = 0;
 	if (!raw || !raw->size)
 		return 0;
-	if (gnutls_x509_dn_init(&dn) < 0)
-		return -ENOMEM;
-	int err = 0;
-	if (gnutls_x509_dn_import(dn, raw) < 0) {
-		err = -EINVAL;
-		goto out;
-	}
-	for (int irdn = 0;; irdn++) {
-		int iava;
-		for (iava = 0;; iava++) {
-			gnutls_x509_ava_st ava;
-			int rc = gnutls_x509_dn_get_rdn_ava(dn, irdn, iava, &ava);
-			if (rc == GNUTLS_E_ASN1_ELEMENT_NOT_FOUND)
-				break;
-			if (rc < 0) {
-				err = -EINVAL;
-				goto out;
-			}
-			if (out->n == DN_MAX_AVAS) {
-				err = -E2BIG;
-				goto out;
-			}
-			struct ava *a = &out->v[out->n++];
-			size_t ol = ava.oid.size < sizeof(a->oid) - 1 ? ava.oid.size : sizeof(a->oid) - 1;
-			memcpy(a->oid, ava.oid.data, ol);
-			a->oid[ol] = '\0';
-			a->tag = (uint8_t)ava.value_tag;
-			value_text(&ava.value, ava.value_tag, a->value, sizeof(a->value));
-		}
-		if (iava == 0)
-			break;	/* no AVA in this RDN: past the last one */
-	}
-out:
-	gnutls_x509_dn_deinit(dn);
-	return err;
+	return der_name_foreach(raw->data, raw->size, ava_add, out);
 }
 
 static int dn_format(const struct dn *dn, char *buf, size_t len)
@@ -550,28 +530,66 @@ static bool dns_matches(const char *san, const char *name)
 	return false;
 }
 
-bool cert_has_id(gnutls_x509_crt_t c, const struct kanmon_id *id)
+struct san_match {
+	const struct kanmon_id *id;
+	const char *want;	/* text form (FQDN, RFC 822, address) */
+	bool ip;
+};
+
+static int san_match_cb(int type, const uint8_t *v, size_t vlen, void *arg)
+{
+	struct san_match *m = arg;
+	char san[256];
+	if (type == GNUTLS_SAN_IPADDRESS)
+		return m->ip && vlen == m->id->len && !memcmp(v, m->id->data, vlen);
+	if (vlen >= sizeof(san) || memchr(v, 0, vlen))
+		return 0;
+	memcpy(san, v, vlen);
+	san[vlen] = '\0';
+	/* an address as dNSName is what Windows demands (error 13801) */
+	if (type == GNUTLS_SAN_DNSNAME)
+		return (m->id->type == KANMON_ID_FQDN || m->ip) && dns_matches(san, m->want);
+	if (type == GNUTLS_SAN_RFC822NAME)
+		return m->id->type == KANMON_ID_RFC822_ADDR && !strcasecmp(san, m->want);
+	return 0;
+}
+
+bool cert_has_id_raw(const struct der_span *subject, const struct der_span *san, const struct kanmon_id *id)
 {
 	char want[256];
 	if (!id || !id->data)
 		return false;
 	if (id->type == KANMON_ID_DER_ASN1_DN) {
-		gnutls_datum_t raw;
-		if (gnutls_x509_crt_get_raw_dn(c, &raw) < 0)
-			return false;
-		bool same = raw.size == id->len && !memcmp(raw.data, id->data, id->len);
-		if (!same) {
-			/* same names, other string types or case: still the same subject */
-			struct dn *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
-			gnutls_datum_t other = { (unsigned char *)(uintptr_t)id->data, (unsigned)id->len };
-			same = a && b && !dn_from_der(&raw, a) && !dn_from_der(&other, b) && b->n &&
-			       dn_equal(b, a, false, false);
-			free(a);
-			free(b);
-		}
-		gnutls_free(raw.data);
+		if (subject->len == id->len && !memcmp(subject->p, id->data, id->len))
+			return true;
+		/* same names, other string types or case: still the same subject */
+		struct dn *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+		gnutls_datum_t mine = { (unsigned char *)(uintptr_t)subject->p, (unsigned)subject->len };
+		gnutls_datum_t other = { (unsigned char *)(uintptr_t)id->data, (unsigned)id->len };
+		bool same = a && b && !dn_from_der(&mine, a) && !dn_from_der(&other, b) && b->n &&
+			    dn_equal(b, a, false, false);
+		free(a);
+		free(b);
 		return same;
 	}
+	struct san_match m = { .id = id, .want = want };
+	m.ip = id->type == KANMON_ID_IPV4_ADDR || id->type == KANMON_ID_IPV6_ADDR;
+	if (m.ip) {
+		if (cert_id_text(id, want, sizeof(want)))
+			return false;
+	} else if (id->type == KANMON_ID_FQDN || id->type == KANMON_ID_RFC822_ADDR) {
+		if (!text_of(id, want, sizeof(want)))
+			return false;
+	} else {
+		return false;
+	}
+	return der_san_foreach(san->p, san->len, san_match_cb, &m) == 1;
+}
+
+bool cert_has_id(gnutls_x509_crt_t c, const struct kanmon_id *id)
+{
+	if (!id || !id->data)
+		return false;
 	if (id->type == KANMON_ID_KEY_ID) {
 		uint8_t kid[64];
 		size_t kl = sizeof(kid);
@@ -582,43 +600,17 @@ bool cert_has_id(gnutls_x509_crt_t c, const struct kanmon_id *id)
 		return gnutls_x509_crt_get_key_id(c, GNUTLS_KEYID_USE_SHA1, kid, &kl) >= 0 && kl == id->len &&
 		       !memcmp(kid, id->data, kl);
 	}
-	bool ip = id->type == KANMON_ID_IPV4_ADDR || id->type == KANMON_ID_IPV6_ADDR;
-	if (ip) {
-		if (cert_id_text(id, want, sizeof(want)))
-			return false;
-	} else if (id->type == KANMON_ID_FQDN || id->type == KANMON_ID_RFC822_ADDR) {
-		if (!text_of(id, want, sizeof(want)))
-			return false;
-	} else {
+	gnutls_datum_t subject = { NULL, 0 }, san = { NULL, 0 };
+	unsigned critical;
+	if (gnutls_x509_crt_get_raw_dn(c, &subject) < 0)
 		return false;
-	}
-	for (unsigned i = 0;; i++) {
-		char san[256];
-		size_t sl = sizeof(san) - 1;
-		int type = gnutls_x509_crt_get_subject_alt_name(c, i, san, &sl, NULL);
-		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			return false;
-		if (type < 0)
-			continue;	/* too long or unreadable: not this one */
-		san[sl < sizeof(san) ? sl : sizeof(san) - 1] = '\0';
-		switch (type) {
-		case GNUTLS_SAN_DNSNAME:
-			/* an address as dNSName is what Windows demands (error 13801) */
-			if ((id->type == KANMON_ID_FQDN || ip) && dns_matches(san, want))
-				return true;
-			break;
-		case GNUTLS_SAN_RFC822NAME:
-			if (id->type == KANMON_ID_RFC822_ADDR && !strcasecmp(san, want))
-				return true;
-			break;
-		case GNUTLS_SAN_IPADDRESS:
-			if (ip && sl == id->len && !memcmp(san, id->data, sl))
-				return true;
-			break;
-		default:
-			break;
-		}
-	}
+	if (gnutls_x509_crt_get_extension_by_oid2(c, GNUTLS_X509EXT_OID_SAN, 0, &san, &critical) < 0)
+		san = (gnutls_datum_t){ NULL, 0 };
+	struct der_span sd = { subject.data, subject.size }, nd = { san.data, san.size };
+	bool ok = cert_has_id_raw(&sd, &nd, id);
+	gnutls_free(subject.data);
+	gnutls_free(san.data);
+	return ok;
 }
 
 static bool prefix_match(const char *pattern, const struct kanmon_id *id)

@@ -283,6 +283,135 @@ START_TEST(test_trust_and_crl_files)
 }
 END_TEST
 
+/*
+ * The fast path (one certificate, der.c) and GnuTLS's (the same certificate
+ * sent with its CA as a chain) must decide alike, in the same words.
+ */
+static int verify_chain(gnutls_x509_crt_t c, gnutls_x509_crt_t ca, int role, const char *id_text,
+			struct kanmon_cert_result *r)
+{
+	struct cert_id id;
+	if (id_text)
+		ck_assert_int_eq(cert_id_from_text(id_text, &id), 0);
+	gnutls_datum_t a, b;
+	ck_assert_int_ge(gnutls_x509_crt_export2(c, GNUTLS_X509_FMT_DER, &a), 0);
+	ck_assert_int_ge(gnutls_x509_crt_export2(ca, GNUTLS_X509_FMT_DER, &b), 0);
+	struct kanmon_blob chain[2] = { { a.data, a.size }, { b.data, b.size } };
+	memset(r, 0, sizeof(*r));
+	r->size = sizeof(*r);
+	int rc = certstore_verify(cs, chain, 2, role, id_text ? &id.id : NULL, time(NULL), r);
+	gnutls_free(a.data);
+	gnutls_free(b.data);
+	return rc;
+}
+
+START_TEST(test_fast_equals_gnutls)
+{
+	fx_ca(&f, "JP", "Example Inc.", NULL);
+	gnutls_x509_crt_t rev = fx_issue(&f, "rev", KANMON_CERT_CLIENT, "rev@x", NULL, 0, NULL);
+	ck_assert_int_eq(ca_revoke(f.st, "rev", 0, &f.d), 0);
+	ck_assert_int_eq(build(NULL), 0);
+	gnutls_x509_privkey_t ok;
+	gnutls_x509_crt_t other = fx_make_ca("Other", "VPN Root CA", &ok);
+	time_t now = time(NULL);
+	const struct {
+		struct mk m;
+		bool foreign;
+		int role;
+		const char *id;
+	} cases[] = {
+		{ .m = { .dn = { "C=JP", "CN=good@x" }, .email = "good@x", .eku = { "1.3.6.1.5.5.7.3.2" }, .serial = 10 },
+		  .role = KANMON_CERT_CLIENT, .id = "good@x" },
+		{ .m = { .dn = { "CN=good@x" }, .email = "good@x", .serial = 11 }, .role = KANMON_CERT_CLIENT, .id = "bad@x" },
+		{ .m = { .dn = { "CN=s" }, .dns = "vpn.example.com", .ip = "198.51.100.1", .eku = { "1.3.6.1.5.5.7.3.1" },
+			 .serial = 12 }, .role = KANMON_CERT_SERVER, .id = "198.51.100.1" },
+		{ .m = { .dn = { "CN=s" }, .eku = { "1.3.6.1.5.5.7.3.1" }, .serial = 13 }, .role = KANMON_CERT_CLIENT },
+		{ .m = { .dn = { "CN=old" }, .from = now - 9 * 86400, .to = now - 86400, .serial = 14 }, .role = KANMON_CERT_CLIENT },
+		{ .m = { .dn = { "CN=new" }, .from = now + 86400, .serial = 15 }, .role = KANMON_CERT_CLIENT },
+		{ .m = { .dn = { "CN=ca" }, .ca = true, .serial = 16 }, .role = KANMON_CERT_CLIENT },
+		{ .m = { .dn = { "CN=enc" }, .ku = GNUTLS_KEY_KEY_ENCIPHERMENT, .serial = 17 }, .role = KANMON_CERT_CLIENT },
+		{ .m = { .dn = { "CN=rsa" }, .rsa_bits = 2048, .hash = GNUTLS_DIG_SHA384, .serial = 18 }, .role = KANMON_CERT_CLIENT,
+		  .id = "CN=rsa" },
+		{ .m = { .dn = { "CN=x" }, .serial = 19 }, .foreign = true, .role = KANMON_CERT_CLIENT },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		gnutls_x509_crt_t c = cases[i].foreign ? fx_make(&cases[i].m, other, ok, NULL)
+						       : fx_make(&cases[i].m, f.ca.crt, f.ca.key, NULL);
+		struct kanmon_cert_result slow;
+		int fast_rc = verify1(c, cases[i].role, cases[i].id);
+		int slow_rc = verify_chain(c, cases[i].foreign ? other : f.ca.crt, cases[i].role, cases[i].id, &slow);
+		ck_assert_msg(fast_rc == slow_rc && !strcmp(res.reason, slow.reason), "case %zu: fast %d '%s', GnuTLS %d '%s'",
+			      i, fast_rc, res.reason, slow_rc, slow.reason);
+		ck_assert_str_eq(res.subject, slow.subject);
+		ck_assert_str_eq(res.issuer, slow.issuer);
+		ck_assert_str_eq(res.serial, slow.serial);
+		gnutls_x509_crt_deinit(c);
+	}
+	struct kanmon_cert_result slow;
+	ck_assert_int_eq(verify1(rev, KANMON_CERT_CLIENT, NULL), -EKEYREVOKED);
+	ck_assert_int_eq(verify_chain(rev, f.ca.crt, KANMON_CERT_CLIENT, NULL, &slow), -EKEYREVOKED);
+	ck_assert_str_eq(res.reason, slow.reason);
+	/* SHA-1: not the fast path's to judge; GnuTLS refuses it as insecure */
+	struct mk sha1 = { .dn = { "CN=old-style" }, .rsa_bits = 2048, .hash = GNUTLS_DIG_SHA1, .serial = 20 };
+	gnutls_x509_crt_t c = fx_make(&sha1, f.ca.crt, f.ca.key, NULL);
+	ck_assert_int_eq(verify1(c, KANMON_CERT_CLIENT, NULL), -EKEYREJECTED);
+	ck_assert_ptr_nonnull(strstr(res.reason, "insecure algorithm"));
+	gnutls_x509_crt_deinit(c);
+	gnutls_x509_crt_deinit(rev);
+	gnutls_x509_crt_deinit(other);
+	gnutls_x509_privkey_deinit(ok);
+}
+END_TEST
+
+/* Hostile bytes: every truncation and many mutations of a real certificate, never a crash or an acceptance. */
+START_TEST(test_der_hostile)
+{
+	fx_ca(&f, "JP", NULL, NULL);
+	gnutls_x509_crt_t c = fx_issue(&f, "u", KANMON_CERT_CLIENT, "u@x", NULL, 0, NULL);
+	ck_assert_int_eq(build(NULL), 0);
+	gnutls_datum_t der;
+	ck_assert_int_ge(gnutls_x509_crt_export2(c, GNUTLS_X509_FMT_DER, &der), 0);
+	struct x509_view v;
+	ck_assert_int_eq(x509_view_parse(der.data, der.size, &v), 0);
+	ck_assert_int_eq(v.version, 3);
+	ck_assert(v.san.len && v.eku.len && v.has_ku && v.has_bc && !v.is_ca);
+	uint8_t *buf = malloc(der.size);
+	struct kanmon_cert_result r = { .size = sizeof(r) };
+	ck_assert_int_eq(x509_view_parse(der.data, der.size, &v), 0);
+	for (size_t n = 0; n < der.size; n++) {
+		memcpy(buf, der.data, n);	/* exactly n bytes: ASan sees any read past them */
+		uint8_t *t = malloc(n ? n : 1);
+		memcpy(t, der.data, n);
+		ck_assert_int_ne(x509_view_parse(t, n, &v), 0);
+		struct kanmon_blob b = { t, n };
+		ck_assert_int_ne(certstore_verify(cs, &b, 1, KANMON_CERT_CLIENT, NULL, time(NULL), &r), 0);
+		free(t);
+	}
+	ck_assert_int_eq(x509_view_parse(der.data, der.size, &v), 0);
+	unsigned seed = 12345;
+	for (int i = 0; i < 3000; i++) {
+		memcpy(buf, der.data, der.size);
+		for (int k = 0; k < 1 + i % 4; k++) {
+			seed = seed * 1103515245 + 12345;
+			buf[(seed >> 8) % der.size] ^= (uint8_t)(1u << ((seed >> 4) & 7));
+		}
+		struct kanmon_blob b = { buf, der.size };
+		int rc = certstore_verify(cs, &b, 1, KANMON_CERT_CLIENT, NULL, time(NULL), &r);
+		/* accepted only if the signed bytes and the signature are the original ones */
+		if (!rc) {
+			struct x509_view m;
+			ck_assert_msg(x509_view_parse(buf, der.size, &m) == 0, "mutation %d accepted unparsed", i);
+			ck_assert_msg(m.tbs.len == v.tbs.len && !memcmp(m.tbs.p, v.tbs.p, v.tbs.len) &&
+					      m.sig.len == v.sig.len && !memcmp(m.sig.p, v.sig.p, v.sig.len),
+				      "mutation %d of the signed bytes accepted", i);
+		}
+	}
+	free(buf);
+	gnutls_free(der.data);
+	gnutls_x509_crt_deinit(c);
+}
+END_TEST
+
 /* ---- signing and lookup ------------------------------------------------------- */
 
 static void check_sig(gnutls_x509_crt_t crt, gnutls_sign_algorithm_t algo, const char *data, const uint8_t *sig,
@@ -506,6 +635,8 @@ static Suite *verify_suite(void)
 	tcase_add_test(tc, test_verify_roles);
 	tcase_add_test(tc, test_verify_revoked);
 	tcase_add_test(tc, test_trust_and_crl_files);
+	tcase_add_test(tc, test_fast_equals_gnutls);
+	tcase_add_test(tc, test_der_hostile);
 	tcase_add_test(tc, test_sign_lookup);
 	tcase_add_test(tc, test_session_hook);
 	tcase_add_test(tc, test_daemon_reload);
