@@ -418,17 +418,18 @@ int kx_add_policy(void *be, const struct kanmon_policy_id *id, const struct kanm
 	if (!p || p->size < offsetof(struct kanmon_policy_params, reserved) || !p->reqid ||
 	    (p->mode != KANMON_SA_TUNNEL && p->mode != KANMON_SA_TRANSPORT))
 		return -EINVAL;
-	policy_name(id, name, sizeof(name));
 	int err = keys_of(id, &keys, &n);
+	/* the name is only needed for messages; made when one is written */
+#define NAME() (policy_name(id, name, sizeof(name)), name)
 	if (err) {
-		h->log(h, KANMON_LOG_ERR, "cannot install %s: %s", name,
+		h->log(h, KANMON_LOG_ERR, "cannot install %s: %s", NAME(),
 		       err == -E2BIG ? "the ranges split into more than 4096 prefix pairs" :
 		       err == -EINVAL ? "invalid traffic selectors (families or ranges)" : strerror(-err));
 		return err;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (kx_tab_find(&kx->pols, &keys[i])) {
-			h->log(h, KANMON_LOG_ERR, "cannot install %s: it is already installed", name);
+			h->log(h, KANMON_LOG_ERR, "cannot install %s: it is already installed", NAME());
 			err = -EEXIST;
 			goto out;
 		}
@@ -453,7 +454,7 @@ int kx_add_policy(void *be, const struct kanmon_policy_id *id, const struct kanm
 		}
 	}
 	if (refused) {
-		h->log(h, KANMON_LOG_ERR, "kernel refused %s (%zu XFRM polic%s): %s%s%s", name, n, n == 1 ? "y" : "ies",
+		h->log(h, KANMON_LOG_ERR, "kernel refused %s (%zu XFRM polic%s): %s%s%s", NAME(), n, n == 1 ? "y" : "ies",
 		       strerror(-refused), kx->nl.errmsg[0] ? ": " : "", kx->nl.errmsg);
 		/* all or nothing: take back the pieces the kernel accepted */
 		size_t m = 0;
@@ -475,12 +476,12 @@ int kx_add_policy(void *be, const struct kanmon_policy_id *id, const struct kanm
 		}
 		if (!rec || kx_tab_add(&kx->pols, &rec->node)) {
 			/* the policy stays in the kernel untracked: say so, it will not be removed at stop */
-			h->log(h, KANMON_LOG_ERR, "out of memory tracking %s: it will not be removed at stop", name);
+			h->log(h, KANMON_LOG_ERR, "out of memory tracking %s: it will not be removed at stop", NAME());
 			free(rec);
 		}
 	}
 	if (h->log_enabled(h, KANMON_LOG_DEBUG))
-		h->log(h, KANMON_LOG_DEBUG, "installed %s reqid %u as %zu XFRM polic%s", name, p->reqid, n,
+		h->log(h, KANMON_LOG_DEBUG, "installed %s reqid %u as %zu XFRM polic%s", NAME(), p->reqid, n,
 		       n == 1 ? "y" : "ies");
 out:
 	for (size_t i = 0; i < built; i++)
@@ -489,6 +490,7 @@ out:
 	free(r);
 	free(keys);
 	return err;
+#undef NAME
 }
 
 int kx_del_policy(void *be, const struct kanmon_policy_id *id)

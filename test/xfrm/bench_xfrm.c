@@ -72,6 +72,7 @@ static int run_plugin(unsigned n, struct result *res)
 {
 	struct ev_loop *loop = ev_loop_new();
 	struct th *th = th_new(loop, "bench", false);
+	th_set_level(th, KANMON_LOG_INFO);	/* as a daemon runs: no per-SA debug lines */
 	struct kx_config cfg = { .natt_port = 4500, .replay_window = 32 };
 	struct kx *kx;
 	int err = kx_open(th_host(th), &cfg, &kx);

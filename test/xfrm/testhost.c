@@ -19,6 +19,7 @@ struct th {
 	struct ev_loop *loop;
 	char name[32];
 	bool echo;
+	int level;
 	struct {
 		char key[32];
 		int64_t v;
@@ -71,8 +72,7 @@ static void h_log(const struct kanmon_host *h, int level, const char *fmt, ...)
 
 static bool h_log_enabled(const struct kanmon_host *h, int level)
 {
-	(void)h;
-	return level <= KANMON_LOG_DEBUG;
+	return level <= of(h)->level;
 }
 
 static struct kanmon_timer *h_timer_new(const struct kanmon_host *h, void (*cb)(void *), void *arg)
@@ -166,6 +166,7 @@ struct th *th_new(struct ev_loop *loop, const char *name, bool echo)
 	t->host.net_fds = h_net_fds;
 	t->loop = loop;
 	t->echo = echo;
+	t->level = KANMON_LOG_DEBUG;
 	t->wait_hit = 0;
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	th_set_int(t, "natt_port", 4500);
@@ -271,6 +272,11 @@ long th_wait_event(struct th *t, int type, uint32_t spi, unsigned ms)
 void th_run_for(struct th *t, unsigned ms)
 {
 	th_wait_event(t, -1, 0, ms);	/* type -1 never matches */
+}
+
+void th_set_level(struct th *t, int level)
+{
+	t->level = level;
 }
 
 bool th_logged(const struct th *t, const char *needle)

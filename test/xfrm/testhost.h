@@ -41,6 +41,8 @@ long th_wait_event(struct th *t, int type, uint32_t spi, unsigned ms);
 /* runs the loop for ms */
 void th_run_for(struct th *t, unsigned ms);
 
+/* log_enabled() answers true up to this level (default: debug) */
+void th_set_level(struct th *t, int level);
 bool th_logged(const struct th *t, const char *needle);
 const char *th_log_dump(struct th *t);	/* all lines, newline-separated */
 void th_log_clear(struct th *t);
