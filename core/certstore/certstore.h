@@ -10,7 +10,8 @@
  *               chain verification, signing, lookup (the host table's calls)
  *   checks.c    a server certificate against what clients demand
  *   ca.c        the built-in CA: create, issue, revoke, CRL (store + files)
- *   export.c    PEM/DER/PKCS#12, generated passphrases, atomic file writes
+ *   export.c    PEM/DER, generated passphrases, atomic file writes
+ *   p12.c       PKCS#12 in the legacy format every client imports
  *   bundle/     one-shot client bundles (.mobileconfig, .sswan, .ps1, README)
  *
  * Conventions: 0 / -errno; every failure also adds one plain line to the

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * export.c - writing certificates and keys out: PEM, DER, PKCS#12, and the
- * atomic file writes every certstore change goes through.
+ * export.c - writing certificates and keys out (PEM, DER; PKCS#12 is p12.c),
+ * generated passphrases, and the atomic file writes every certstore change
+ * goes through.
  *
  * Atomic means: the content goes to a temporary file in the destination's
  * directory (same file system, so rename(2) is atomic), created with its
@@ -20,7 +21,6 @@
 #include <unistd.h>
 
 #include <gnutls/crypto.h>
-#include <gnutls/pkcs12.h>
 
 #include "certstore.h"
 
@@ -195,87 +195,6 @@ int cert_export_key(gnutls_x509_privkey_t key, const char *pass, gnutls_datum_t 
 	int rc = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, pass,
 						   pass ? GNUTLS_PKCS_PBES2_AES_256 : GNUTLS_PKCS_PLAIN, out);
 	return rc < 0 ? -EIO : 0;
-}
-
-static int p12_cert_bag(gnutls_pkcs12_t p12, gnutls_x509_crt_t crt, const gnutls_datum_t *key_id,
-			const char *friendly, const char *pass)
-{
-	gnutls_pkcs12_bag_t bag;
-	if (gnutls_pkcs12_bag_init(&bag) < 0)
-		return -ENOMEM;
-	int err = -EIO;
-	int idx = gnutls_pkcs12_bag_set_crt(bag, crt);
-	if (idx < 0)
-		goto out;
-	/* localKeyId + friendlyName tie certificate and key together for Windows and Keychain */
-	if (key_id && gnutls_pkcs12_bag_set_key_id(bag, idx, key_id) < 0)
-		goto out;
-	if (friendly && gnutls_pkcs12_bag_set_friendly_name(bag, idx, friendly) < 0)
-		goto out;
-	if (gnutls_pkcs12_bag_encrypt(bag, pass, GNUTLS_PKCS_PKCS12_3DES) < 0)
-		goto out;
-	if (gnutls_pkcs12_set_bag(p12, bag) < 0)
-		goto out;
-	err = 0;
-out:
-	gnutls_pkcs12_bag_deinit(bag);
-	return err;
-}
-
-int cert_export_p12(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, gnutls_x509_crt_t ca,
-		    const char *friendly, const char *pass, gnutls_datum_t *out, struct diag *d)
-{
-	gnutls_pkcs12_t p12 = NULL;
-	gnutls_pkcs12_bag_t kbag = NULL;
-	gnutls_datum_t enc_key = { NULL, 0 };
-	uint8_t kid[64];
-	size_t kid_len = sizeof(kid);
-	int err = -EIO;
-	out->data = NULL;
-	out->size = 0;
-	if (!pass || !*pass) {
-		/* Windows imports a PKCS#12 without passphrase into the wrong store (seed A) */
-		diag_add(d, "a PKCS#12 file needs a passphrase");
-		return -EINVAL;
-	}
-	if (!cert_key_matches(crt, key)) {
-		diag_add(d, "the private key does not belong to the certificate");
-		return -EINVAL;
-	}
-	if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA1, kid, &kid_len) < 0)
-		goto fail;
-	gnutls_datum_t key_id = { kid, (unsigned)kid_len };
-	if (gnutls_pkcs12_init(&p12) < 0 || gnutls_pkcs12_bag_init(&kbag) < 0) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	err = p12_cert_bag(p12, crt, &key_id, friendly, pass);
-	if (!err && ca)
-		err = p12_cert_bag(p12, ca, NULL, NULL, pass);
-	if (err)
-		goto fail;
-	err = -EIO;
-	if (gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_DER, pass, GNUTLS_PKCS_PKCS12_3DES, &enc_key) < 0)
-		goto fail;
-	int idx = gnutls_pkcs12_bag_set_data(kbag, GNUTLS_BAG_PKCS8_ENCRYPTED_KEY, &enc_key);
-	if (idx < 0 || gnutls_pkcs12_bag_set_key_id(kbag, idx, &key_id) < 0 ||
-	    (friendly && gnutls_pkcs12_bag_set_friendly_name(kbag, idx, friendly) < 0) ||
-	    gnutls_pkcs12_set_bag(p12, kbag) < 0)
-		goto fail;
-	if (gnutls_pkcs12_generate_mac2(p12, GNUTLS_MAC_SHA1, pass) < 0)
-		goto fail;
-	if (gnutls_pkcs12_export2(p12, GNUTLS_X509_FMT_DER, out) < 0)
-		goto fail;
-	err = 0;
-fail:
-	if (err)
-		diag_add(d, "cannot build the PKCS#12 file");
-	gnutls_free(enc_key.data);
-	if (kbag)
-		gnutls_pkcs12_bag_deinit(kbag);
-	if (p12)
-		gnutls_pkcs12_deinit(p12);
-	return err;
 }
 
 int cert_passphrase_new(char *buf, size_t len)
