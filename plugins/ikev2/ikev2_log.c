@@ -76,6 +76,9 @@ static bool rl_allow(struct ikev2 *ctx, const struct sockaddr_storage *peer, uin
 }
 
 static void vline(struct ikev2 *ctx, int level, const struct sockaddr_storage *peer, const char *identity,
+		  unsigned win_err, const char *fmt, va_list ap) KANMON_PRINTF(6, 0);
+
+static void vline(struct ikev2 *ctx, int level, const struct sockaddr_storage *peer, const char *identity,
 		  unsigned win_err, const char *fmt, va_list ap)
 {
 	uint32_t held;

@@ -10,6 +10,8 @@
 
 struct fakehost fh;
 
+static void fh_log(const struct kanmon_host *h, int level, const char *fmt, ...) KANMON_PRINTF(3, 4);
+
 static void fh_log(const struct kanmon_host *h, int level, const char *fmt, ...)
 {
 	(void)h;

@@ -18,7 +18,8 @@
 #     payload and keys in the other direction too;
 #   - kanmond exits cleanly (the sanitizer build fails on leaks).
 # Exit 0 pass, 1 fail, 77 skipped (not root, no strongSwan, no netns).
-# LAB_KEEP=yes keeps the work directory.
+# LAB_KEEP=yes keeps the work directory; LAB_PCAP=FILE captures the server's
+# side (tcpdump), e.g. to seed the fuzz corpora.
 # shellcheck disable=SC2317
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -64,6 +65,7 @@ SRV=$LAB_WORK/server
 KLOG=$SRV/kanmond.log
 mkdir -p "$LAB_PKI" "$LAB_CLIENT_DIR" "$SRV"
 KPID=
+CPID=
 
 diagnostics() {
 	echo
@@ -81,6 +83,7 @@ cleanup() {
 	[ "$LAB_FAILED" ] && _rc=1
 	charon_stop "$LAB_CLIENT_DIR" >/dev/null 2>&1
 	[ -n "$KPID" ] && stop_pid "$KPID" 5
+	[ -n "$CPID" ] && stop_pid "$CPID" 3
 	topo_down
 	if [ "${LAB_KEEP:-no}" = yes ]; then
 		echo "work dir kept: $LAB_WORK"
@@ -113,6 +116,12 @@ step "topology + PKI"
 topo_up || lab_fail "could not build the lab topology"
 pki_ca "$LAB_PKI" && pki_server "$LAB_PKI" "$LAB_SERVER_ID" || lab_fail "PKI generation failed"
 client_setup || lab_fail "client setup failed"
+
+if [ -n "${LAB_PCAP:-}" ] && command -v tcpdump >/dev/null 2>&1; then
+	ip netns exec "$LAB_NS_SRV" tcpdump -n -U --immediate-mode -s 0 -i srv0 -w "$LAB_PCAP" udp >/dev/null 2>"$SRV/tcpdump.log" &
+	CPID=$!
+	wait_until 5 grep -q "listening on" "$SRV/tcpdump.log" || log "tcpdump did not start: no capture"
+fi
 
 step "kanmond up"
 cat > "$SRV/kanmon.conf" <<EOT
