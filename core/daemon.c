@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* daemon.c - check, start, reload, stop (see daemon.h). */
 #include <errno.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "certstore.h"
 #include "ctl.h"
@@ -256,6 +259,37 @@ static int certs_build(struct daemon *dm, const struct conf *c, struct certstore
 	return certstore_new(&p, out, d);
 }
 
+/*
+ * Files kanmonctl created as root before kanmond's user existed (or with
+ * another user configured) would be unreadable after the switch: the store
+ * and the certificate keys go to the user, as priv_state_dir does for the
+ * directory. Only regular files and directories, never following links.
+ */
+static const struct priv *owner_priv;
+
+static int give_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if ((type == FTW_F || type == FTW_D) && (st->st_uid != owner_priv->uid || st->st_gid != owner_priv->gid) &&
+	    lchown(path, owner_priv->uid, owner_priv->gid) < 0)
+		log_warn("cert", "cannot give %s to user %s: %s", path, owner_priv->user, strerror(errno));
+	return 0;
+}
+
+static void give_state_files(const struct daemon *dm, const char *state_dir)
+{
+	static const char *const names[] = { "kanmon.db", "kanmon.db-wal", "kanmon.db-shm", CA_DIR };
+	char path[4096];
+	if (!dm->priv.drop)
+		return;
+	owner_priv = &dm->priv;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", state_dir, names[i]);
+		if (access(path, F_OK) == 0)
+			nftw(path, give_one, 8, FTW_PHYS);
+	}
+}
+
 /* What clients would refuse, in plain words, at start-up and on every reload. */
 static void certs_check(struct daemon *dm, const struct conf *c)
 {
@@ -320,6 +354,7 @@ int daemon_start(struct daemon *dm, struct diag *d)
 	err = priv_state_dir(&dm->priv, conf_string(root, "state_dir"), d);
 	if (err)
 		return err;
+	give_state_files(dm, conf_string(root, "state_dir"));
 	dm->loop = ev_loop_new();
 	dm->sessions = session_registry_new();
 	dm->sa = sa_core_new();

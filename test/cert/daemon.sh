@@ -116,4 +116,20 @@ write_conf
 start_daemon
 has "1 trusted CA, 2 server certificates, 2 revoked" "$log"
 stop_daemon
+
+# a state directory kanmonctl made for another user (here: the default "kanmon", or root when
+# that user does not exist): kanmond takes its files over before it drops to nobody
+state=$work/state2
+"$KANMONCTL" -c /nonexistent --dir "$state" -s "$sock" ca create --cn "Other CA" --key ecdsa-p256 >"$work/out" 2>&1 ||
+	{ cat "$work/out" >&2; fail "ca create in state2"; }
+"$KANMONCTL" -c /nonexistent --dir "$state" -s "$sock" cert issue server s2 --cn vpn.example.com --key ecdsa-p256 \
+	>"$work/out" 2>&1 || fail "issue in state2"
+write_conf
+: >"$log"
+start_daemon
+has "1 trusted CA, 1 server certificate, 0 revoked" "$log"
+for k in "$state/kanmon.db" "$state"/ca/*.key "$state"/ca/keys/*.key; do
+	[ "$(stat -c %U "$k")" = nobody ] || fail "$k was not given to the daemon's user"
+done
+stop_daemon
 echo "PASS: cert.daemon"
