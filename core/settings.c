@@ -104,7 +104,7 @@ const struct kanmon_setting core_settings[] = {
 	{ .name = "pools", .type = KANMON_CONF_GROUP, .flags = KANMON_CONF_LIST, .max = 64,
 	  .children = pool_settings,
 	  .help = "Address pools: ( { name = \"clients\"; range = \"203.0.113.2-203.0.113.126\"; dns = [\"198.51.100.53\"]; } )." },
-	{ .name = "ca", .type = KANMON_CONF_GROUP, .children = ca_settings,
+	{ .name = "ca", .type = KANMON_CONF_GROUP, .flags = KANMON_CONF_RELOAD, .children = ca_settings,
 	  .help = "Certificates: the built-in CA and the certificates in state_dir, plus these files." },
 	{ .name = "log", .type = KANMON_CONF_GROUP, .children = log_settings,
 	  .help = "Logging: syslog when kanmond runs in the background, stderr with -f." },

@@ -620,6 +620,14 @@ START_TEST(test_daemon_reload)
 	ck_assert_int_ne(daemon_reload(&dm, &f.d), 0);
 	ck_assert_ptr_nonnull(tu_diag_find(&f.d, "none.crl", NULL));
 	ck_assert_ptr_eq(dm.certs, before);
+	/* the `ca` group may change on reload; the checks run again against the new server ID */
+	snprintf(ca, sizeof(text) - (size_t)(ca - text), "ca = { server_id = [\"other.example.com\"]; };\n");
+	free(file);
+	file = tu_write_file(f.dir, "kanmon.conf", text);
+	diag_clear(&f.d);
+	tu_log_clear();
+	ck_assert_msg(daemon_reload(&dm, &f.d) == 0, "%s", tu_diag_dump(&f.d));
+	ck_assert(tu_logged("no server certificate carries the server ID other.example.com"));
 	daemon_free(&dm);
 	free(file);
 	gnutls_x509_crt_deinit(a);
