@@ -137,6 +137,13 @@ struct ikev2_rl_slot {
 	uint64_t last_ms;
 };
 
+/* a rate limiter: recent sources, plus a cap on lines per second in total */
+struct ikev2_rl {
+	struct ikev2_rl_slot slot[IKEV2_RL_SLOTS];
+	uint64_t window_ms;
+	unsigned window_lines;
+};
+
 struct ikev2 {
 	const struct kanmon_host *host;
 	struct kanmon_net_reg *reg, *reg_natt;
@@ -158,10 +165,10 @@ struct ikev2 {
 	/* state */
 	struct ikev2_sa_table sas;
 	struct ikev2_frag_budget frag_budget;
-	struct ikev2_rl_slot rl[IKEV2_RL_SLOTS];
+	struct ikev2_rl rl_refuse;		/* refusal lines */
+	struct ikev2_rl rl_drop;		/* debug lines about drops: apart, so they
+						 * never hold a refusal back */
 	uint8_t rl_key[16];
-	uint64_t rl_window_ms;			/* global cap on refusal lines per second */
-	unsigned rl_window_lines;
 	uint8_t cookie_secret[32];
 	struct ikev2_stats st;
 	uint64_t (*now_ms)(void);		/* monotonic clock; tests replace it */

@@ -34,7 +34,7 @@ void ikev2_addr_str(const struct sockaddr_storage *a, char *buf, size_t len)
 }
 
 /* true when a line about `peer` may be written now; *held: lines held back before */
-static bool rl_allow(struct ikev2 *ctx, const struct sockaddr_storage *peer, uint32_t *held)
+static bool rl_allow(struct ikev2 *ctx, struct ikev2_rl *rl, const struct sockaddr_storage *peer, uint32_t *held)
 {
 	uint8_t key[17] = { 0 };
 	size_t al = 0;
@@ -46,7 +46,7 @@ static bool rl_allow(struct ikev2 *ctx, const struct sockaddr_storage *peer, uin
 		al = 16;
 	}
 	key[16] = (uint8_t)peer->ss_family;
-	struct ikev2_rl_slot *s = &ctx->rl[ikev2_siphash(ctx->rl_key, key, sizeof(key)) % IKEV2_RL_SLOTS];
+	struct ikev2_rl_slot *s = &rl->slot[ikev2_siphash(ctx->rl_key, key, sizeof(key)) % IKEV2_RL_SLOTS];
 	uint64_t now = ctx->now_ms();
 	bool same = s->family == peer->ss_family && !memcmp(s->addr, key, al);
 	*held = 0;
@@ -56,17 +56,17 @@ static bool rl_allow(struct ikev2 *ctx, const struct sockaddr_storage *peer, uin
 		return false;
 	}
 	/* global cap: at most 20 lines per second from all sources together */
-	if (now - ctx->rl_window_ms >= 1000) {
-		ctx->rl_window_ms = now;
-		ctx->rl_window_lines = 0;
+	if (now - rl->window_ms >= 1000) {
+		rl->window_ms = now;
+		rl->window_lines = 0;
 	}
-	if (ctx->rl_window_lines >= 20) {
+	if (rl->window_lines >= 20) {
 		if (same)
 			s->suppressed++;
 		ctx->st.log_suppressed++;
 		return false;
 	}
-	ctx->rl_window_lines++;
+	rl->window_lines++;
 	*held = same ? s->suppressed : 0;
 	memcpy(s->addr, key, 16);
 	s->family = (uint8_t)peer->ss_family;
@@ -82,7 +82,8 @@ static void vline(struct ikev2 *ctx, int level, const struct sockaddr_storage *p
 		  unsigned win_err, const char *fmt, va_list ap)
 {
 	uint32_t held;
-	if (!ctx->host->log_enabled(ctx->host, level) || !rl_allow(ctx, peer, &held))
+	struct ikev2_rl *rl = level <= KANMON_LOG_NOTICE ? &ctx->rl_refuse : &ctx->rl_drop;
+	if (!ctx->host->log_enabled(ctx->host, level) || !rl_allow(ctx, rl, peer, &held))
 		return;
 	char addr[64], why[768], id[300] = "", win[48] = "", more[64] = "";
 	ikev2_addr_str(peer, addr, sizeof(addr));

@@ -207,8 +207,11 @@ struct ikev2_sa *ikev2_sa_new(struct ikev2 *ctx, const uint8_t spi_i[8], const s
 	ikev2_addr_str(&sa->peer, sa->peer_str, sizeof(sa->peer_str));
 	sa->created_ms = ctx->now_ms();
 	sa->state = IKEV2_HALF_OPEN;
-	if (ctx->host->timer_new)
-		sa->timer = ctx->host->timer_new(ctx->host, ikev2_sa_expired, sa);
+	/* without its timer an SA would never expire: no timer, no SA */
+	if (ctx->host->timer_new && !(sa->timer = ctx->host->timer_new(ctx->host, ikev2_sa_expired, sa))) {
+		free(sa);
+		return NULL;
+	}
 	if (t->count + 1 > t->buckets && t->buckets < (1u << 20))
 		table_grow(t);
 	size_t hr = hash_r(t, sa->spi_r), hi = hash_i(t, sa->spi_i, &sa->peer);

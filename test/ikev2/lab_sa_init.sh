@@ -19,7 +19,8 @@
 #   - kanmond exits cleanly (the sanitizer build fails on leaks).
 # Exit 0 pass, 1 fail, 77 skipped (not root, no strongSwan, no netns).
 # LAB_KEEP=yes keeps the work directory; LAB_PCAP=FILE captures the server's
-# side (tcpdump), e.g. to seed the fuzz corpora.
+# side (tcpdump), e.g. to seed the fuzz corpora; LAB_SA_BACKEND=kernel-user
+# also loads an SA backend (sharing port 4500 with IKE).
 # shellcheck disable=SC2317
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -124,8 +125,10 @@ if [ -n "${LAB_PCAP:-}" ] && command -v tcpdump >/dev/null 2>&1; then
 fi
 
 step "kanmond up"
+_plugins=
+[ -n "${LAB_SA_BACKEND:-}" ] && _plugins="\"$LAB_SA_BACKEND\", "
 cat > "$SRV/kanmon.conf" <<EOT
-plugins = ["ikev2"];
+plugins = [$_plugins"ikev2"];
 plugin_dir = "$PLUGIN_DIR";
 listen = ["$LAB_SERVER_ADDR"];
 state_dir = "$SRV/state";
