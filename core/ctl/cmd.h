@@ -31,7 +31,7 @@ int ctl_cert_main(struct ctl_ctx *c, int argc, char **argv);	/* argv[0]: ca | ce
 int ctl_client_main(struct ctl_ctx *c, int argc, char **argv);	/* argv[0]: client */
 bool ctl_is_offline_group(const char *word);
 
-/* ---- shared by the groups (cert.c) ---- */
+/* ---- shared by the groups (offline.c) ---- */
 
 /* --name VALUE / --name=VALUE options; `multi` ones may repeat. */
 struct ctl_opt {
@@ -59,9 +59,9 @@ int ctl_passphrase(const char *path, char **pass);
 void ctl_notify_daemon(struct ctl_ctx *c, const char *why);
 /* The `ca` group of kanmon.conf validated against the core schema, or NULL. */
 const struct kanmon_conf *ctl_conf_ca(struct ctl_ctx *c);
-/* cert list / client list */
-int ctl_cert_list(struct ctl_ctx *c, struct store *st, const char *role);
 void ctl_errors(const void *diag);
+/* cert list / client list (cert.c) */
+int ctl_cert_list(struct ctl_ctx *c, struct store *st, const char *role);
 int ctl_revoke(struct ctl_ctx *c, const char *name, const char *reason, const char *require_role);
 
 #endif
