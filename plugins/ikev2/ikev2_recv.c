@@ -82,11 +82,6 @@ static void informational(struct ikev2 *ctx, struct ikev2_sa *sa, const struct i
 static void dispatch(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_msg *m,
 		     const struct ikev2_chain *req)
 {
-	if (sa->state == IKEV2_DEAD) {
-		/* closed: only retransmits of the last request are answered */
-		ctx->st.bad_msgid++;
-		return;
-	}
 	switch (m->exchange) {
 	case IKEV2_EXCH_IKE_AUTH:
 		ikev2_auth_request(ctx, sa, m, req);
@@ -210,6 +205,12 @@ static void protected_request(struct ikev2 *ctx, const struct kanmon_pkt *pkt, c
 		ctx->st.bad_msgid++;
 		ikev2_drop(ctx, &pkt->peer, "message ID %u outside the window (expecting %u)", m->msgid,
 			   sa->next_msgid);
+		return;
+	}
+	if (sa->state == IKEV2_DEAD && !retransmit) {
+		/* closed: only the last request's retransmits are answered, the window stays */
+		ctx->st.bad_msgid++;
+		ikev2_drop(ctx, &pkt->peer, "request %u on a closed IKE SA", m->msgid);
 		return;
 	}
 	struct ikev2_sk_dir in;

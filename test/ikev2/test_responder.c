@@ -97,6 +97,9 @@ START_TEST(exchange_cbc_behind_nat)
 	ml = seal_request(&c, IKEV2_EXCH_INFORMATIONAL, 2, 0, NULL, 0, msg, sizeof(msg));
 	deliver(msg, ml, 4500, 4500);
 	ck_assert_uint_eq(fh.n_sent, 2);
+	deliver(msg, ml, 4500, 4500);	/* nor taken for a retransmit later */
+	ck_assert_uint_eq(fh.n_sent, 2);
+	ck_assert_uint_eq(ctx->st.bad_msgid, 2);
 	/* it lingers 10 s for retransmits, then it is gone */
 	fh.now += IKEV2_DEAD_LINGER_MS;
 	fh_run_timers();
