@@ -57,6 +57,10 @@ struct net {
 	struct iovec iov[NET_BATCH];
 	struct sockaddr_storage from[NET_BATCH];
 	uint8_t cmsg[NET_BATCH][128];
+	/* a userspace SA backend's look at every outgoing datagram */
+	net_send_hook_fn hook;
+	void *hook_arg;
+	const void *hook_owner;
 };
 
 struct net *net_new(struct ev_loop *loop, const char *const *listen, size_t n_listen)
@@ -342,9 +346,21 @@ void net_unregister(struct kanmon_net_reg *reg)
 		port_close(p);
 }
 
+int net_set_send_hook(struct net *net, net_send_hook_fn hook, void *arg, const void *owner)
+{
+	if (hook && net->hook && net->hook_owner != owner)
+		return -EBUSY;
+	net->hook = hook;
+	net->hook_arg = hook ? arg : NULL;
+	net->hook_owner = hook ? owner : NULL;
+	return 0;
+}
+
 size_t net_unregister_owned(struct net *net, const void *owner)
 {
 	size_t n = 0;
+	if (net->hook && net->hook_owner == owner)
+		net_set_send_hook(net, NULL, NULL, NULL);
 	struct list_node *pit, *pnext;
 	for (pit = net->ports.next; pit != &net->ports; pit = pnext) {
 		pnext = pit->next;
@@ -394,6 +410,16 @@ int net_send(struct net *net, uint16_t port, const struct sockaddr *local,
 	struct net_port *p = port_find(net, port);
 	if (!p)
 		return -ENOENT;
+	if (net->hook) {
+		int r = net->hook(net->hook_arg, port, local, peer, buf, len, pkt_flags);
+		if (r) {
+			if (r > 0)
+				p->st.tx++;
+			else
+				p->st.tx_errors++;
+			return r < 0 ? r : 0;
+		}
+	}
 	const struct net_sock *s = sock_pick(p, peer, local);
 	if (!s) {
 		p->st.tx_errors++;

@@ -52,6 +52,11 @@ int net_send(struct net *net, uint16_t port, const struct sockaddr *local,
 int net_deliver(struct net *net, struct kanmon_pkt *pkt);
 
 int net_port_stats(const struct net *net, uint16_t port, struct net_stats *st); /* -ENOENT */
+typedef int (*net_send_hook_fn)(void *arg, uint16_t port, const struct sockaddr *local,
+				const struct sockaddr *peer, const void *buf, size_t len, uint16_t pkt_flags);
+/* One output hook (see kanmon_host.net_send_hook); -EBUSY when another owner holds it. */
+int net_set_send_hook(struct net *net, net_send_hook_fn hook, void *arg, const void *owner);
+
 /* The port's socket fds (one per listen address); returns how many. */
 size_t net_port_fds(const struct net *net, uint16_t port, int *fds, size_t max);
 

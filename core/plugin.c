@@ -217,6 +217,18 @@ static int host_cert_check_server(const struct kanmon_host *h, const char *name,
 	return p->set->certs ? certstore_check_server(p->set->certs, name, server_id, NULL) : -ENOENT;
 }
 
+static int host_net_send_hook(const struct kanmon_host *h,
+			      int (*hook)(void *, uint16_t, const struct sockaddr *, const struct sockaddr *,
+					  const void *, size_t, uint16_t),
+			      void *arg)
+{
+	struct plugin *p = owner_of(h);
+	int err = net_set_send_hook(p->set->net, hook, arg, p);
+	if (err)
+		log_err("net", "%s: another plugin already watches outgoing datagrams", h->plugin_name);
+	return err;
+}
+
 static const struct kanmon_host host_template = {
 	.size = sizeof(struct kanmon_host),
 	.abi_major = KANMON_ABI_MAJOR,
@@ -259,6 +271,7 @@ static const struct kanmon_host host_template = {
 	.cert_id_match = host_cert_id_match,
 	.session_cert = host_session_cert,
 	.cert_check_server = host_cert_check_server,
+	.net_send_hook = host_net_send_hook,
 };
 
 /* ---- loading ----------------------------------------------------------- */

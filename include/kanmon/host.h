@@ -32,6 +32,9 @@
 #include <kanmon/sa.h>
 #include <kanmon/session.h>
 
+/* feature test for plugins built against several kanmon versions */
+#define KANMON_HOST_NET_SEND_HOOK 1
+
 struct kanmon_timer;
 struct kanmon_watch;
 struct kanmon_net_reg;
@@ -187,6 +190,18 @@ struct kanmon_host {
 	 * Returns the number of warnings, or -ENOENT.
 	 */
 	int (*cert_check_server)(const struct kanmon_host *h, const char *name, const char *server_id);
+
+	/*
+	 * A userspace SA backend sees every net_send before it leaves, so that
+	 * replies on a transport-mode SA's flow (L2TP) are encrypted. The hook
+	 * returns 0 to let the datagram go out as it is, 1 when it consumed it
+	 * (sent it encrypted), or -errno. One hook per daemon: -EBUSY if held.
+	 */
+	int (*net_send_hook)(const struct kanmon_host *h,
+			     int (*hook)(void *arg, uint16_t port, const struct sockaddr *local,
+					 const struct sockaddr *peer, const void *buf, size_t len,
+					 uint16_t pkt_flags),
+			     void *arg);
 };
 
 #endif

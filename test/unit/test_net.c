@@ -353,6 +353,51 @@ START_TEST(test_send_marker_only_on_natt)
 }
 END_TEST
 
+/* ---- the output hook a userspace SA backend uses for transport-mode replies -------- */
+
+static int hook_calls;
+static int hook_consume(void *arg, uint16_t p, const struct sockaddr *local, const struct sockaddr *peer,
+			const void *buf, size_t len, uint16_t flags)
+{
+	(void)p;
+	(void)local;
+	(void)peer;
+	(void)flags;
+	hook_calls++;
+	/* "secret" would be encrypted by the backend: consumed; anything else passes */
+	return len == 6 && !memcmp(buf, "secret", 6) ? 1 : *(int *)arg;
+}
+
+START_TEST(test_send_hook)
+{
+	int pass = 0, other_owner = 0, fail = -EHOSTUNREACH;
+	hook_calls = 0;
+	reg_on(port, 0, NULL, &any, NULL);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(client_port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	ck_assert_int_eq(net_set_send_hook(net, hook_consume, &pass, &v1), 0);
+	ck_assert_int_eq(net_set_send_hook(net, hook_consume, &pass, &other_owner), -EBUSY);
+	ck_assert_int_eq(net_send(net, port, NULL, (struct sockaddr *)&to, "secret", 6, 0), 0);
+	ck_assert_int_eq(net_send(net, port, NULL, (struct sockaddr *)&to, "clear", 5, 0), 0);
+	uint8_t got[64];
+	/* only the datagram the hook let pass reached the wire */
+	ck_assert_int_eq(tu_loop_recv(loop, client, got, sizeof(got), 3000, NULL), 5);
+	ck_assert_mem_eq(got, "clear", 5);
+	ck_assert_int_eq(hook_calls, 2);
+	ck_assert_int_eq(net_set_send_hook(net, hook_consume, &fail, &v1), 0);
+	ck_assert_int_eq(net_send(net, port, NULL, (struct sockaddr *)&to, "x", 1, 0), -EHOSTUNREACH);
+	struct net_stats st = stats(port);
+	ck_assert_uint_eq(st.tx, 2);
+	ck_assert_uint_eq(st.tx_errors, 1);
+	/* the owner leaving removes its hook */
+	net_unregister_owned(net, &v1);
+	reg_on(port, 0, NULL, &any, NULL);
+	ck_assert_int_eq(net_send(net, port, NULL, (struct sockaddr *)&to, "secret", 6, 0), 0);
+	ck_assert_int_eq(tu_loop_recv(loop, client, got, sizeof(got), 3000, NULL), 6);
+	ck_assert_int_eq(hook_calls, 3);
+}
+END_TEST
+
 /* ---- registration rules ---------------------------------------------------------- */
 
 START_TEST(test_conflicting_flags)
@@ -508,6 +553,7 @@ static Suite *net_suite(void)
 	tcase_add_test(tc, test_socket_unclaimed_counted);
 	tcase_add_test(tc, test_socket_natt);
 	tcase_add_test(tc, test_send_marker_only_on_natt);
+	tcase_add_test(tc, test_send_hook);
 	tcase_add_test(tc, test_handler_unregisters_itself);
 	suite_add_tcase(s, tc);
 
