@@ -440,9 +440,13 @@ int kx_add_policy(void *be, const struct kanmon_policy_id *id, const struct kanm
 		err = -ENOMEM;
 		goto out;
 	}
-	for (; built < n; built++)
-		if ((err = build(&keys[built], p, 0, &msgs[built])))
+	for (; built < n; built++) {
+		if ((err = build(&keys[built], p, 0, &msgs[built]))) {
+			h->log(h, KANMON_LOG_ERR, "cannot install %s: %s", NAME(),
+			       err == -EINVAL ? "tunnel endpoints missing or not of one family" : strerror(-err));
 			goto out;
+		}
+	}
 	err = run_batch(kx, msgs, r, n);
 	built = 0;	/* freed */
 	int refused = err;
