@@ -230,7 +230,8 @@ int kx_msg_sa_move(const struct nlmsghdr *h, size_t len, const struct kx_sa_move
 	nlmsg_for_each_attr(a, (struct nlmsghdr *)h, sizeof(sa), rem) {
 		int type = nla_type(a);
 		/* dropped: replaced below, read-only in dumps, or tied to the old path */
-		if ((type == XFRMA_ENCAP && !mv->keep_encap) || type == XFRMA_LASTUSED || type == XFRMA_PAD || type == XFRMA_OFFLOAD_DEV)
+		if ((type == XFRMA_ENCAP && !mv->keep_encap) || type == XFRMA_LASTUSED || type == XFRMA_PAD ||
+		    type == XFRMA_OFFLOAD_DEV)
 			continue;
 		if (!err && nla_put(msg, type, nla_len(a), nla_data(a)) < 0)
 			err = -EMSGSIZE;

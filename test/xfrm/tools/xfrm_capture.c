@@ -171,7 +171,8 @@ static int host_mode(void)
 	struct nl_msg *m;
 	if (kx_msg_allocspi(&q, &m))
 		return 1;
-	dump("req_allocspi", "kx_msg_allocspi(): 192.0.2.1 -> 192.0.2.2 ESP, mark 0x2a/0xff, SPI 0xc0000123 only (request as sent, seq 1)",
+	dump("req_allocspi",
+	     "kx_msg_allocspi(): 192.0.2.1 -> 192.0.2.2 ESP, mark 0x2a/0xff, SPI 0xc0000123 only (request as sent, seq 1)",
 	     nlmsg_hdr(m), nlmsg_hdr(m)->nlmsg_len);
 	talk(fd, nlmsg_hdr(m), "cap_allocspi_reply", "kernel's ALLOCSPI answer (XFRM_MSG_NEWSA, larval SA)", "cap_ack_ok",
 	     "plain ACK (NLMSG_ERROR 0, capped)");
