@@ -6,50 +6,8 @@
 # every failure goes through lab_fail, which prints diagnostics first and the
 # reason last, so the last lines of a failed test say why it failed.
 
-# Milliseconds since the epoch (GNU date; the lab runs on Linux only).
-now_ms() { date +%s%3N; }
-
-# Poll interval for all waits (seconds).
-LAB_POLL=${LAB_POLL:-0.05}
-
-# wait_until SECONDS COMMAND [ARGS...]
-# Runs COMMAND every $LAB_POLL s until it succeeds (returns 0) or SECONDS have
-# passed (returns 1). A COMMAND exit status of 125 means "can never succeed"
-# (e.g. the daemon died) and ends the wait at once (returns 1).
-# COMMAND's output is discarded.
-wait_until() {
-	_wu_deadline=$(( $(now_ms) + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }') ))
-	shift
-	while :; do
-		_wu_rc=0
-		"$@" >/dev/null 2>&1 || _wu_rc=$?
-		[ "$_wu_rc" -eq 0 ] && return 0
-		[ "$_wu_rc" -eq 125 ] && return 1
-		[ "$(now_ms)" -lt "$_wu_deadline" ] || return 1
-		sleep "$LAB_POLL"
-	done
-}
-
-# pid_alive PID: the process exists and is not a zombie.
-pid_alive() {
-	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
-	# field 3 of /proc/PID/stat is the state; the comm field (2) may hold
-	# spaces, so strip everything up to the last ')'.
-	_pa_state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-	[ -n "$_pa_state" ] && [ "$_pa_state" != Z ]
-}
-
-pid_gone() { ! pid_alive "$1"; }
-
-# stop_pid PID [SECONDS]: SIGTERM, bounded wait, then SIGKILL and a bounded
-# wait. Returns 0 once the process is gone (a zombie counts as gone).
-stop_pid() {
-	pid_alive "$1" || return 0
-	kill -TERM "$1" 2>/dev/null || :
-	wait_until "${2:-3}" pid_gone "$1" && return 0
-	kill -KILL "$1" 2>/dev/null || :
-	wait_until 2 pid_gone "$1"
-}
+# shellcheck source=SCRIPTDIR/wait.sh
+. "${LAB:-${HERE:?}/..}/lib/wait.sh"
 
 # Step timing. step NAME starts a step (and ends the previous one);
 # step_end ends the current one. Timings go to stdout as they happen and are
@@ -71,8 +29,6 @@ step() {
 }
 
 # log MESSAGE: informational line (stderr, so command substitutions stay clean)
-log() { printf '%s\n' "$*" >&2; }
-
 # lab_tail TITLE FILE [LINES]: print the last lines of FILE under a header.
 lab_tail() {
 	printf '%s\n' "----- $1 (last ${3:-40} lines of $2) -----"
@@ -104,18 +60,6 @@ lab_fail() {
 lab_skip() {
 	echo "SKIP: $*"
 	exit 77
-}
-
-# ip4_to_int A.B.C.D: print the address as an integer.
-ip4_to_int() {
-	echo "$1" | awk -F. 'NF == 4 { printf "%d\n", (($1 * 256 + $2) * 256 + $3) * 256 + $4 }'
-}
-
-# ip4_in_range ADDR FIRST-LAST: true if ADDR lies in the inclusive range.
-ip4_in_range() {
-	_ir_a=$(ip4_to_int "$1"); _ir_f=$(ip4_to_int "${2%-*}"); _ir_l=$(ip4_to_int "${2#*-}")
-	[ -n "$_ir_a" ] && [ -n "$_ir_f" ] && [ -n "$_ir_l" ] &&
-		[ "$_ir_a" -ge "$_ir_f" ] && [ "$_ir_a" -le "$_ir_l" ]
 }
 
 # ip6_expand ADDR: print the address as 32 lower-case hex digits (no colons),

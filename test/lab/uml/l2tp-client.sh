@@ -26,6 +26,7 @@
 #   stop         stops xl2tpd (and pppd) and charon, bounded
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/wait.sh"
 . "$HERE/lib.sh"
 . "${LAB_PROFILE_FILE:?LAB_PROFILE_FILE not set}"
 

@@ -16,6 +16,7 @@
 set -u
 LABDIR=$1; PROFILE=$2; ADAPTER=$3
 U=$LABDIR/uml
+. "$U/../lib/wait.sh"
 . "$U/lib.sh"
 export LAB_PROFILE_FILE="$LABDIR/profiles/$PROFILE.sh"
 . "$LAB_PROFILE_FILE"

@@ -16,6 +16,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 LAB=$(cd "$HERE/.." && pwd)
+. "$HERE/../lib/wait.sh"
 . "$HERE/lib.sh"
 
 usage() { echo "usage: run-l2tp.sh PROFILE [--server ADAPTER] [--keep]" >&2; exit 2; }
@@ -66,7 +67,8 @@ echo "== uml.$PROFILE.$ADAPTER: $PROFILE_DESC vs $ADAPTER (L2TP/IPsec in user-mo
 
 # --- files for the guest: the guest sees the host's / read-only, but /tmp,
 # /run, /var/* are tmpfs there, so everything it needs goes into the work dir.
-mkdir -p "$W/lab/uml/adapters" "$W/lab/profiles" "$W/pki"
+mkdir -p "$W/lab/uml/adapters" "$W/lab/lib" "$W/lab/profiles" "$W/pki"
+cp "$HERE/../lib/wait.sh" "$W/lab/lib/" &&
 cp "$HERE"/lib.sh "$HERE"/l2tp-test.sh "$HERE"/l2tp-client.sh "$W/lab/uml/" &&
 cp "$HERE/adapters/$ADAPTER.sh" "$W/lab/uml/adapters/" &&
 cp "$PF" "$W/lab/profiles/" || exit 1

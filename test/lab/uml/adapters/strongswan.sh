@@ -39,6 +39,7 @@
 #   log       the server's logs (charon, xl2tpd, pppd)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../../lib/wait.sh"
 . "$HERE/../lib.sh"
 
 D=${LAB_SERVER_DIR:?LAB_SERVER_DIR not set}
