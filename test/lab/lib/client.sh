@@ -138,3 +138,13 @@ lab_reason() {
 		grep -v -E "vici client|^ *[0-9:]+ [0-9]+\[CFG\]   " | tail -n 3 |
 		sed 's/^[0-9:]* [0-9]*\[\([A-Z]*\)\] /[\1] /' | tr '\n' ' ' | sed 's/  *$//'
 }
+
+# client_select DIR NS: point every client helper above at another client
+# (scenarios with several clients: its own DIR, a namespace from
+# topo_add_client). client_select "$LAB_WORK/client" "$LAB_NS_CLI0" goes back
+# to the runner's client (LAB_NS_CLI0: saved at the first call).
+client_select() {
+	[ -n "${LAB_NS_CLI0:-}" ] || LAB_NS_CLI0=$LAB_NS_CLI
+	LAB_CLIENT_DIR=$1
+	LAB_NS_CLI=$2
+}

@@ -122,3 +122,25 @@ topo_ns_empty() {
 	done
 	return 0
 }
+
+# topo_add_client NAME ADDR NAT_ADDR: one more client namespace $P-NAME behind
+# the same NAT router, on its own /28 (ADDR/28 default via NAT_ADDR, e.g.
+# 192.0.2.18 and 192.0.2.17): MASQUERADE gives it the same outside address
+# 198.51.100.2 as the first client, with other ports. Sets LAB_NS_<NAME>
+# (e.g. LAB_NS_cli2) and appends it to LAB_NAMESPACES (topo_down removes it).
+topo_add_client() {
+	_ta_ns=${LAB_NS_SRV%-srv}-$1
+	LAB_NAMESPACES="$LAB_NAMESPACES $_ta_ns"
+	eval "LAB_NS_$(printf '%s' "$1" | tr -c 'a-zA-Z0-9\n' '_')=\$_ta_ns"
+	ip netns add "$_ta_ns" || return 1
+	ip -n "$_ta_ns" link set lo up || return 1
+	ip netns exec "$_ta_ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 || return 1
+	_ta_if=l$(printf '%s' "$1" | cut -c1-10)
+	_tu link add cli0 netns "$_ta_ns" type veth peer name "$_ta_if" netns "$LAB_NS_NAT" || return 1
+	_tu -n "$_ta_ns" addr add "$2/28" dev cli0 || return 1
+	_tu -n "$LAB_NS_NAT" addr add "$3/28" dev "$_ta_if" || return 1
+	_tu -n "$_ta_ns" link set cli0 up || return 1
+	_tu -n "$LAB_NS_NAT" link set "$_ta_if" up || return 1
+	_tu -n "$_ta_ns" route add default via "$3" || return 1
+}
