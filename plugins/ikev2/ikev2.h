@@ -12,7 +12,14 @@
  *                     retransmission of the cached response
  *   ikev2_sa_init.c   IKE_SA_INIT responder (proposals, KE, nonces, NAT-D,
  *                     fragmentation / signature hash notifies, cookies)
- *   ikev2_auth.c      IKE_AUTH (certificates: second half of issue 9)
+ *   ikev2_auth.c      IKE_AUTH: certificates, AUTH payloads, the answer
+ *   ikev2_sig.c       AUTH signatures (RFC 7296 methods 1, 9-11; RFC 7427)
+ *   ikev2_info.c      INFORMATIONAL: DELETE, MOBIKE updates, liveness
+ *   ikev2_child.c     CHILD SA: ESP proposal, traffic selectors, keys,
+ *                     installation through the SA backend, NAT rebinding
+ *   ikev2_session.c   what an established IKE SA holds for the operator:
+ *                     virtual IPs from the pool, the session in the core's
+ *                     registry (status, kill, revocation)
  *   ikev2_sa.c        IKE SA table, states, timers, half-open accounting
  *   ikev2_log.c       refusal lines rate-limited per source, Windows codes
  *   ikev2_parse.c ikev2_gen.c ikev2_proposal.c ikev2_keys.c ikev2_sk.c
@@ -38,6 +45,7 @@
 #include "ikev2_parse.h"
 #include "ikev2_proposal.h"
 #include "ikev2_sk.h"
+#include "ikev2_ts.h"
 
 #define IKEV2_NONCE_LEN		32	/* ours: >= half the largest PRF key (RFC 7296 2.10) */
 #define IKEV2_MAX_RESP_FRAGS	IKEV2_FRAG_MAX_COUNT
@@ -74,6 +82,11 @@ struct ikev2_stats {
 	uint64_t cookies_bad;		/* a wrong or stale COOKIE */
 	uint64_t auth_requests;		/* IKE_AUTH requests decrypted */
 	uint64_t auth_failed;		/* answered AUTHENTICATION_FAILED */
+	uint64_t established;		/* IKE SAs authenticated */
+	uint64_t children;		/* CHILD SAs installed */
+	uint64_t child_failed;		/* CHILD SAs refused or not installable */
+	uint64_t cp_failed;		/* no virtual address could be given */
+	uint64_t deletes;		/* DELETE requests answered */
 	uint64_t half_open_expired;	/* half-open SAs timed out */
 	uint64_t tx, tx_errors, tx_fragments;
 	uint64_t log_suppressed;	/* refusal lines held back by the rate limit */
@@ -86,6 +99,19 @@ enum ikev2_state {
 };
 
 struct ikev2;
+
+/* One CHILD SA in tunnel mode (CREATE_CHILD_SA and rekeying: issue 10). */
+struct ikev2_child {
+	struct ikev2_suite suite;		/* ESP */
+	uint32_t spi_in, spi_out;		/* network order: ours (we receive), the client's */
+	uint32_t reqid;
+	struct ikev2_ts_set tsi, tsr;		/* narrowed: the client's side, ours */
+	struct sockaddr_storage local, peer;	/* outer addresses as installed */
+	uint16_t encap_port;			/* the client's UDP port, 0 = raw ESP */
+	bool in_installed, out_installed;
+	size_t n_pol;
+	struct kanmon_policy_id *pol;		/* installed policies, removed in reverse */
+};
 
 struct ikev2_sa {
 	struct ikev2_sa *next_r, *next_i;	/* hash chains by SPIr, by (SPIi, peer) */
@@ -121,6 +147,15 @@ struct ikev2_sa {
 	uint16_t peer_frag_max;			/* largest IP datagram of a peer fragment */
 	struct ikev2_reasm reasm;
 	char peer_str[64];			/* "198.51.100.2[4500]" */
+
+	/* once authenticated (ikev2_session.c, ikev2_child.c) */
+	char *identity;				/* the client's IKE ID as text (lease key) */
+	uint64_t session_id;			/* in the core's registry, 0 = none */
+	bool has_vip4, has_vip6;
+	struct sockaddr_storage vip4, vip6;
+	struct ikev2_child *child;
+	uint64_t established_ms;
+	bool mobike;				/* the client announced MOBIKE_SUPPORTED */
 };
 
 struct ikev2_sa_table {
@@ -160,7 +195,14 @@ struct ikev2 {
 	uint64_t half_open_timeout_ms;
 	uint64_t log_interval_ms;
 	unsigned dpd;
+	bool sha1_signatures;
 	char server_id[256], certificate[256], pool[64];
+	struct ikev2_ts_set split;		/* split_include: what clients may reach (TSr) */
+	size_t n_domains;
+	char **domains;				/* dns_domains (INTERNAL_DNS_DOMAIN) */
+	const struct kanmon_sa_ops *sa_ops;	/* the SA backend, NULL when none is loaded */
+	void *sa_be;
+	uint32_t next_reqid;
 
 	/* state */
 	struct ikev2_sa_table sas;
@@ -207,6 +249,11 @@ struct ikev2_config {
 	size_t n_legacy_proposals;
 	const char *esp_proposals[IKEV2_MAX_CONF_PROPOSALS];
 	size_t n_esp_proposals;
+	const char *split_include[IKEV2_MAX_TS];
+	size_t n_split_include;
+	const char *dns_domains[IKEV2_MAX_CONF_PROPOSALS];
+	size_t n_dns_domains;
+	bool sha1_signatures;
 	bool fragmentation;
 	unsigned fragment_size, fragment_memory_kib, dpd;
 	unsigned half_open_max, cookie_threshold, half_open_timeout, log_interval;
@@ -259,6 +306,41 @@ void ikev2_auth_certreq(struct ikev2 *ctx, struct ikev2_gen *g);
  */
 int ikev2_auth_octets(const struct ikev2_sa *sa, bool from_initiator, const uint8_t *id_body, size_t id_len,
 		      uint8_t *out, size_t *len);
+
+/* ---- ikev2_info.c ---- */
+/* INFORMATIONAL requests: DELETE (IKE or ESP), MOBIKE address updates, liveness checks. */
+void ikev2_info_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_msg *m,
+			const struct ikev2_chain *req);
+
+/* ---- ikev2_child.c ---- */
+/*
+ * The CHILD SA of an IKE_AUTH request: ESP proposal, narrowed selectors,
+ * keys, SAs and policies installed; the answer's SA, TSi, TSr appended to g.
+ * On failure nothing is installed, *notify holds the error to answer and
+ * *why the reason for the log. 0 or -errno.
+ */
+int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_chain *req, struct ikev2_gen *g,
+		       uint16_t *notify, const char **why);
+/* Removes the SA's CHILD SA from the backend and frees it. */
+void ikev2_child_delete(struct ikev2 *ctx, struct ikev2_sa *sa);
+/* The client moved (NAT rebinding, MOBIKE): the CHILD SA follows. */
+void ikev2_child_update(struct ikev2 *ctx, struct ikev2_sa *sa);
+/* "aes256gcm16" + in/out SPIs for logs and status */
+size_t ikev2_child_describe(const struct ikev2_child *c, char *buf, size_t len);
+
+/* ---- ikev2_session.c ---- */
+/*
+ * Virtual IPs for the CP request (sticky per identity). The CFG_REPLY is
+ * filled into r. 0, -ENOENT (no pool configured), -ENOSPC, -EIO.
+ */
+struct ikev2_cp_request;
+struct ikev2_cp_reply;
+int ikev2_session_addresses(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_cp_request *cpr,
+			    struct ikev2_cp_reply *r);
+/* Registers the established SA with the core (status, kill, revocation). */
+void ikev2_session_register(struct ikev2 *ctx, struct ikev2_sa *sa, const struct kanmon_cert_result *cert);
+/* Everything an authenticated SA holds: CHILD SA, session, leases (offline). */
+void ikev2_session_end(struct ikev2 *ctx, struct ikev2_sa *sa, const char *why);
 
 /* ---- ikev2_sa.c ---- */
 int ikev2_sa_table_init(struct ikev2_sa_table *t, size_t buckets);

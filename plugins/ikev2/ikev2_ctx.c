@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -31,6 +32,9 @@ void ikev2_config_defaults(struct ikev2_config *cfg)
 		cfg->proposals[cfg->n_proposals++] = def_ike[i];
 		cfg->esp_proposals[cfg->n_esp_proposals++] = def_esp[i];
 	}
+	cfg->split_include[cfg->n_split_include++] = "0.0.0.0/0";
+	cfg->split_include[cfg->n_split_include++] = "::/0";
+	cfg->sha1_signatures = true;
 	cfg->fragmentation = true;
 	cfg->fragment_size = 1280;
 	cfg->fragment_memory_kib = 4096;
@@ -61,6 +65,44 @@ static int parse_list(struct ikev2 *ctx, const char *setting, const char *const 
 	return 0;
 }
 
+/* split_include prefixes into the selectors clients may be given as TSr */
+static int parse_split(struct ikev2 *ctx, const struct ikev2_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_split_include && i < IKEV2_MAX_TS; i++) {
+		char buf[INET6_ADDRSTRLEN + 8];
+		snprintf(buf, sizeof(buf), "%s", cfg->split_include[i]);
+		char *slash = strchr(buf, '/');
+		struct sockaddr_storage a = { 0 };
+		long plen = -1;
+		if (slash) {
+			*slash = 0;
+			plen = strtol(slash + 1, NULL, 10);
+		}
+		if (inet_pton(AF_INET, buf, &((struct sockaddr_in *)&a)->sin_addr) == 1) {
+			a.ss_family = AF_INET;
+			plen = plen < 0 ? 32 : plen;
+		} else if (inet_pton(AF_INET6, buf, &((struct sockaddr_in6 *)&a)->sin6_addr) == 1) {
+			a.ss_family = AF_INET6;
+			plen = plen < 0 ? 128 : plen;
+		} else {
+			ctx->host->log(ctx->host, KANMON_LOG_ERR, "ikev2.split_include: '%s' is not a prefix",
+				       cfg->split_include[i]);
+			return -EINVAL;
+		}
+		if (plen > (a.ss_family == AF_INET ? 32 : 128)) {
+			ctx->host->log(ctx->host, KANMON_LOG_ERR, "ikev2.split_include: '%s' has a bad prefix length",
+				       cfg->split_include[i]);
+			return -EINVAL;
+		}
+		ikev2_ts_from_prefix(&ctx->split.ts[ctx->split.n++], &a, (unsigned)plen);
+	}
+	if (!ctx->split.n) {
+		ctx->host->log(ctx->host, KANMON_LOG_ERR, "ikev2.split_include: empty: clients could reach nothing");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int ikev2_ctx_new(const struct kanmon_host *h, const struct ikev2_config *cfg, struct ikev2 **out)
 {
 	struct ikev2 *ctx = calloc(1, sizeof(*ctx));
@@ -78,6 +120,7 @@ int ikev2_ctx_new(const struct kanmon_host *h, const struct ikev2_config *cfg, s
 	ctx->fragment_size = cfg->fragment_size;
 	ctx->frag_budget.limit = (size_t)cfg->fragment_memory_kib * 1024;
 	ctx->dpd = cfg->dpd;
+	ctx->sha1_signatures = cfg->sha1_signatures;
 	ctx->half_open_max = cfg->half_open_max;
 	ctx->cookie_threshold = cfg->cookie_threshold;
 	ctx->half_open_timeout_ms = (uint64_t)cfg->half_open_timeout * 1000;
@@ -111,6 +154,18 @@ int ikev2_ctx_new(const struct kanmon_host *h, const struct ikev2_config *cfg, s
 		err = -ENOENT;
 		goto fail;
 	}
+	if ((err = parse_split(ctx, cfg)))
+		goto fail;
+	if (cfg->n_dns_domains) {
+		if (!(ctx->domains = calloc(cfg->n_dns_domains, sizeof(*ctx->domains))))
+			goto fail;
+		for (; ctx->n_domains < cfg->n_dns_domains; ctx->n_domains++)
+			if (!(ctx->domains[ctx->n_domains] = strdup(cfg->dns_domains[ctx->n_domains])))
+				goto fail;
+	}
+	/* the SA backend, when one is loaded (the plugin requires one; tests may not) */
+	if (h->sa_backend && h->sa_backend(h, &ctx->sa_ops, &ctx->sa_be))
+		ctx->sa_ops = NULL, ctx->sa_be = NULL;
 	if ((err = ikev2_sa_table_init(&ctx->sas, 256)))
 		goto fail;
 	if (gnutls_rnd(GNUTLS_RND_RANDOM, ctx->rl_key, sizeof(ctx->rl_key)) ||
@@ -132,6 +187,9 @@ void ikev2_ctx_free(struct ikev2 *ctx)
 	ikev2_sa_table_free(ctx);
 	free(ctx->ike_conf);
 	free(ctx->esp_conf);
+	for (size_t i = 0; i < ctx->n_domains; i++)
+		free(ctx->domains[i]);
+	free(ctx->domains);
 	gnutls_memset(ctx->cookie_secret, 0, sizeof(ctx->cookie_secret));
 	gnutls_memset(ctx->plain, 0, sizeof(ctx->plain));
 	free(ctx);

@@ -9,6 +9,7 @@
  * IKEv1 plugin). See ikev2.h for the map of the other files.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,9 @@ static const struct kanmon_setting ikev2_settings[] = {
 	  .help = "KiB all reassembly buffers together may use (each message is bounded to 32 KiB too)." },
 	{ .name = "dpd", .type = KANMON_CONF_INT, .flags = KANMON_CONF_RELOAD, .def = "30", .min = 0, .max = 86400,
 	  .help = "Seconds of silence before a liveness check of a client; 0: never." },
+	{ .name = "sha1_signatures", .type = KANMON_CONF_BOOL, .def = "true",
+	  .help = "Accept client AUTH signatures made with SHA-1 (RSA method 1): Windows' machine certificates "
+		  "and Android/iOS without RFC 7427 sign this way; false refuses them (Windows error 13838)." },
 	{ .name = "split_include", .type = KANMON_CONF_PREFIX, .flags = KANMON_CONF_LIST,
 	  .def = "0.0.0.0/0, ::/0",
 	  .help = "Networks clients reach through the tunnel (traffic selectors); 0.0.0.0/0 = everything." },
@@ -115,6 +119,11 @@ static int ikev2_init(const struct kanmon_host *h, const struct kanmon_conf *con
 	read_list(h, conf, "proposals", cfg.proposals, &cfg.n_proposals);
 	read_list(h, conf, "legacy_proposals", cfg.legacy_proposals, &cfg.n_legacy_proposals);
 	read_list(h, conf, "esp_proposals", cfg.esp_proposals, &cfg.n_esp_proposals);
+	read_list(h, conf, "dns_domains", cfg.dns_domains, &cfg.n_dns_domains);
+	cfg.n_split_include = 0;
+	for (size_t i = 0; i < h->conf_count(conf, "split_include") && i < IKEV2_MAX_TS; i++)
+		cfg.split_include[cfg.n_split_include++] = h->conf_string_at(conf, "split_include", i);
+	cfg.sha1_signatures = h->conf_bool(conf, "sha1_signatures");
 	cfg.fragmentation = h->conf_bool(conf, "fragmentation");
 	cfg.fragment_size = (unsigned)h->conf_int(conf, "fragment_size");
 	cfg.fragment_memory_kib = (unsigned)h->conf_int(conf, "fragment_memory");
@@ -137,6 +146,11 @@ static int ikev2_init(const struct kanmon_host *h, const struct kanmon_conf *con
 		ikev2_ctx_free(ctx);
 		return err;
 	}
+	/* what clients will demand of the server certificate, said once at start */
+	if (h->size > offsetof(struct kanmon_host, cert_check_server) && h->cert_check_server &&
+	    h->cert_check_server(h, ctx->certificate, ctx->server_id) == -ENOENT)
+		h->log(h, KANMON_LOG_WARNING, "ikev2.certificate: '%s' is not in the certificate store: every client "
+		       "will be refused until it is (kanmonctl cert, or ca.certificates)", ctx->certificate);
 	h->log(h, KANMON_LOG_INFO, "IKEv2 responder on udp %u and %u: %zu IKE proposal%s%s, fragmentation %s",
 	       ctx->port, ctx->natt_port, ctx->n_ike, ctx->n_ike == 1 ? "" : "s",
 	       ctx->ike_legacy_from < ctx->n_ike ? " (legacy suites enabled)" : "",
@@ -145,5 +159,7 @@ static int ikev2_init(const struct kanmon_host *h, const struct kanmon_conf *con
 	return 0;
 }
 
-KANMON_PLUGIN(.name = "ikev2", .version = "0.1", .description = "IKEv2 responder for remote-access clients",
+static const char *const ikev2_requires[] = { "sa-backend", NULL };
+
+KANMON_PLUGIN(.name = "ikev2", .requires = ikev2_requires, .version = "0.1", .description = "IKEv2 responder for remote-access clients",
 	      .settings = ikev2_settings, .init = ikev2_init, .reload = ikev2_reload, .fini = ikev2_fini);

@@ -265,7 +265,9 @@ static bool match(const struct ikev2_proposal *c, const struct ikev2_proposal *p
 		/* PFS: a group both sides list, or none when the peer offers none
 		 * (or NONE) and the configuration allows it */
 		bool peer_none = !p->n[IKEV2_XF_DH] || has_xf(p, IKEV2_XF_DH, 0, 0);
-		if (!pick(c, p, IKEV2_XF_DH, &s->dh, NULL)) {
+		if (p->dh_ignored) {
+			s->dh = 0;
+		} else if (!pick(c, p, IKEV2_XF_DH, &s->dh, NULL)) {
 			if (!(peer_none && (c->dh_optional || !c->n[IKEV2_XF_DH])))
 				return false;
 			s->dh = 0;

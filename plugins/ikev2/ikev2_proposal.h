@@ -50,6 +50,8 @@ struct ikev2_proposal {
 	uint8_t n[IKEV2_XF_MAX + 1];	/* count per transform type (index 1..5) */
 	struct ikev2_xf x[IKEV2_XF_MAX + 1][IKEV2_MAX_XF];
 	bool dh_optional;		/* configured ESP proposal with modpnone */
+	bool dh_ignored;		/* offered in IKE_AUTH: no KE there, so DH
+					 * transforms mean nothing (RFC 7296 1.2) */
 };
 
 struct ikev2_offer {

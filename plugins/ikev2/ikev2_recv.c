@@ -18,8 +18,9 @@
  *                            parsed: an unknown critical payload answered
  *                            UNSUPPORTED_CRITICAL_PAYLOAD, malformed ones
  *                            INVALID_SYNTAX (both protected)
- *   dispatch                 IKE_AUTH, INFORMATIONAL; others answered
- *                            with an empty response for now
+ *   dispatch                 IKE_AUTH (ikev2_auth.c), INFORMATIONAL
+ *                            (ikev2_info.c); CREATE_CHILD_SA answered
+ *                            NO_ADDITIONAL_SAS until issue 10
  */
 #include <errno.h>
 #include <stdio.h>
@@ -61,24 +62,6 @@ static void protected_error(struct ikev2 *ctx, struct ikev2_sa *sa, const struct
 	ikev2_send_protected(ctx, sa, m->exchange, m->msgid, &g);
 }
 
-static void informational(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_msg *m,
-			  const struct ikev2_chain *req)
-{
-	struct ikev2_gen g;
-	uint8_t buf[16];
-	bool delete_ike = false;
-	for (size_t i = 0; i < req->n; i++)
-		if (req->pl[i].type == IKEV2_PL_DELETE && req->pl[i].body[0] == IKEV2_PROTO_IKE)
-			delete_ike = true;
-	/* RFC 7296 1.4.1: an empty response; a deleted IKE SA lingers for retransmits */
-	ikev2_gen_init_inner(&g, buf, sizeof(buf));
-	if (delete_ike)
-		ikev2_sa_set_state(ctx, sa, IKEV2_DEAD);
-	ikev2_send_protected(ctx, sa, m->exchange, m->msgid, &g);
-	if (delete_ike)
-		ikev2_sa_arm(sa, IKEV2_DEAD_LINGER_MS);
-}
-
 static void dispatch(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_msg *m,
 		     const struct ikev2_chain *req)
 {
@@ -87,10 +70,10 @@ static void dispatch(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_
 		ikev2_auth_request(ctx, sa, m, req);
 		break;
 	case IKEV2_EXCH_INFORMATIONAL:
-		informational(ctx, sa, m, req);
+		ikev2_info_request(ctx, sa, m, req);
 		break;
 	default: {
-		/* CREATE_CHILD_SA comes with the second half of issue 9 */
+		/* CREATE_CHILD_SA (rekeying) comes with issue 10 */
 		struct ikev2_gen g;
 		uint8_t buf[64];
 		ikev2_gen_init_inner(&g, buf, sizeof(buf));

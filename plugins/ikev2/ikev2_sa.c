@@ -244,6 +244,7 @@ void ikev2_sa_free(struct ikev2 *ctx, struct ikev2_sa *sa)
 {
 	if (!sa)
 		return;
+	ikev2_session_end(ctx, sa, "IKE SA removed");
 	unlink_sa(&ctx->sas, sa);
 	ctx->sas.count--;
 	if (sa->state == IKEV2_HALF_OPEN && ctx->sas.half_open)
@@ -282,6 +283,10 @@ void ikev2_sa_expired(void *arg)
 {
 	struct ikev2_sa *sa = arg;
 	struct ikev2 *ctx = sa->ctx;
+	/* the half-open timer may fire after IKE_AUTH: an established SA stays
+	 * (liveness checks of established SAs: issue 10) */
+	if (sa->state == IKEV2_ESTABLISHED && sa->child)
+		return;
 	if (sa->state == IKEV2_HALF_OPEN) {
 		ctx->st.half_open_expired++;
 		if (ctx->host->log_enabled(ctx->host, KANMON_LOG_DEBUG))
@@ -319,4 +324,11 @@ void ikev2_sa_endpoint(struct ikev2_sa *sa, const struct kanmon_pkt *pkt)
 	sa->next_i = t->by_i[hi];
 	t->by_i[hi] = sa;
 	ikev2_addr_str(&sa->peer, sa->peer_str, sizeof(sa->peer_str));
+	/* an authenticated request from elsewhere: NAT rebinding or MOBIKE; ESP follows */
+	if (sa->child) {
+		if (ctx->host->log_enabled(ctx->host, KANMON_LOG_INFO))
+			ctx->host->log(ctx->host, KANMON_LOG_INFO, "client %s (%s): moved, CHILD SA updated", sa->peer_str,
+				       sa->identity ? sa->identity : "?");
+		ikev2_child_update(ctx, sa);
+	}
 }
