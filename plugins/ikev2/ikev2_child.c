@@ -140,8 +140,14 @@ static int install(struct ikev2 *ctx, struct ikev2_sa *sa, struct ikev2_child *c
 	p.dir = KANMON_SA_IN;
 	p.enc_key = km;
 	p.integ_key = a_len ? km + e_len : NULL;
-	p.local_ts = c->tsr.ts[0];
-	p.remote_ts = c->tsi.ts[0];
+	/* The SA's own selectors only when they are one pair (what the inbound
+	 * check of kernel-user enforces); several (dual stack: a v4 and a v6
+	 * virtual IP on one SA) are left to the in/fwd policies, as strongSwan
+	 * leaves tunnel-mode XFRM selectors empty. */
+	if (c->tsi.n == 1 && c->tsr.n == 1) {
+		p.local_ts = c->tsr.ts[0];
+		p.remote_ts = c->tsi.ts[0];
+	}
 	if (c->encap_port) {
 		p.encap_sport = c->encap_port;
 		p.encap_dport = ctx->natt_port;
