@@ -155,6 +155,7 @@ struct ikev2_sa {
 	struct sockaddr_storage vip4, vip6;
 	struct ikev2_child *child;
 	uint64_t established_ms;
+	struct kanmon_timer *keepalive;		/* NAT keepalives when we are behind a NAT */
 	bool mobike;				/* the client announced MOBIKE_SUPPORTED */
 };
 
@@ -357,6 +358,13 @@ void ikev2_sa_arm(struct ikev2_sa *sa, uint64_t ms);
 void ikev2_sa_cache(struct ikev2_sa *sa, struct ikev2_buf *bufs, size_t n);
 /* Records where the request came from (NAT-T float, NAT rebinding). */
 void ikev2_sa_endpoint(struct ikev2_sa *sa, const struct kanmon_pkt *pkt);
+/*
+ * RFC 3948 4: the side behind a NAT keeps its mapping alive. When NAT
+ * detection said we are (nat_local), a one-byte keepalive goes to the
+ * client every IKEV2_KEEPALIVE_MS while the SA is established.
+ */
+#define IKEV2_KEEPALIVE_MS 20000
+void ikev2_sa_keepalive_start(struct ikev2 *ctx, struct ikev2_sa *sa);
 /* Timer callback: the SA expired. */
 void ikev2_sa_expired(void *arg);
 uint64_t ikev2_siphash(const uint8_t key[16], const void *data, size_t len);

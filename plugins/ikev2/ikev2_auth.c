@@ -409,6 +409,7 @@ void ikev2_auth_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 		return;
 	}
 	ikev2_session_register(ctx, sa, &res);
+	ikev2_sa_keepalive_start(ctx, sa);
 	if (sa->has_vip4)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&sa->vip4)->sin_addr, vip, sizeof(vip));
 	if (sa->has_vip6) {

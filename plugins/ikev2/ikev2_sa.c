@@ -251,6 +251,8 @@ void ikev2_sa_free(struct ikev2 *ctx, struct ikev2_sa *sa)
 		ctx->sas.half_open--;
 	if (sa->timer)
 		ctx->host->timer_free(sa->timer);
+	if (sa->keepalive)
+		ctx->host->timer_free(sa->keepalive);
 	ikev2_reasm_reset(&sa->reasm, &ctx->frag_budget);
 	free_resp(sa);
 	free(sa->init_req);
@@ -277,6 +279,27 @@ void ikev2_sa_arm(struct ikev2_sa *sa, uint64_t ms)
 {
 	if (sa->timer)
 		sa->ctx->host->timer_arm(sa->timer, ms);
+}
+
+static void keepalive(void *arg)
+{
+	struct ikev2_sa *sa = arg;
+	struct ikev2 *ctx = sa->ctx;
+	static const uint8_t ff = 0xff;
+	if (sa->state != IKEV2_ESTABLISHED)
+		return;
+	/* on the NAT-T port without the non-ESP marker: RFC 3948 2.3 */
+	ctx->host->net_send(ctx->host, ctx->natt_port, (const struct sockaddr *)&sa->local,
+			    (const struct sockaddr *)&sa->peer, &ff, 1, 0);
+	ctx->host->timer_arm(sa->keepalive, IKEV2_KEEPALIVE_MS);
+}
+
+void ikev2_sa_keepalive_start(struct ikev2 *ctx, struct ikev2_sa *sa)
+{
+	if (!sa->nat_local || sa->keepalive || !ctx->host->timer_new)
+		return;
+	if ((sa->keepalive = ctx->host->timer_new(ctx->host, keepalive, sa)))
+		ctx->host->timer_arm(sa->keepalive, IKEV2_KEEPALIVE_MS);
 }
 
 void ikev2_sa_expired(void *arg)
