@@ -19,6 +19,7 @@ shift 2
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kanmon-etc.XXXXXX") || exit 1
 NS=
 KPID=
+# shellcheck disable=SC2317
 cleanup() {
 	[ -n "$KPID" ] && kill -KILL "$KPID" 2>/dev/null
 	[ -n "$NS" ] && ip netns del "$NS" 2>/dev/null

@@ -126,12 +126,12 @@ topo_ns_empty() {
 # topo_add_client NAME ADDR NAT_ADDR: one more client namespace $P-NAME behind
 # the same NAT router, on its own /28 (ADDR/28 default via NAT_ADDR, e.g.
 # 192.0.2.18 and 192.0.2.17): MASQUERADE gives it the same outside address
-# 198.51.100.2 as the first client, with other ports. Sets LAB_NS_<NAME>
-# (e.g. LAB_NS_cli2) and appends it to LAB_NAMESPACES (topo_down removes it).
+# 198.51.100.2 as the first client, with other ports. Sets LAB_NS_ADDED to
+# its name and appends it to LAB_NAMESPACES (topo_down removes it).
 topo_add_client() {
 	_ta_ns=${LAB_NS_SRV%-srv}-$1
 	LAB_NAMESPACES="$LAB_NAMESPACES $_ta_ns"
-	eval "LAB_NS_$(printf '%s' "$1" | tr -c 'a-zA-Z0-9\n' '_')=\$_ta_ns"
+	LAB_NS_ADDED=$_ta_ns
 	ip netns add "$_ta_ns" || return 1
 	ip -n "$_ta_ns" link set lo up || return 1
 	ip netns exec "$_ta_ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \

@@ -40,7 +40,7 @@ email = \"$BAD_ID\""; } 2>"$LAB_WORK/pki-other.log" ||
 		lab_fail "could not derive the bad connection from the $SCENARIO_PROFILE profile"
 }
 
-bad_refusal() { adapter log 5 | grep -F "refused client $LAB_NAT_OUT[" | grep -F "id=$BAD_ID"; }
+bad_refusal() { adapter log 5 | grep -F "refused client ${LAB_NAT_OUT}[" | grep -F "id=$BAD_ID"; }
 bad_refused() { [ -n "$(bad_refusal)" ]; }
 
 scenario_pre_connect() {

@@ -20,7 +20,7 @@ scenario_prereq() {
 	[ "$ADAPTER" = kanmon ] || { echo "checks kanmond's refusal line: adapter kanmon only"; return 1; }
 }
 
-refusals() { adapter log 5 | grep -F "refused client $LAB_NAT_OUT["; }
+refusals() { adapter log 5 | grep -F "refused client ${LAB_NAT_OUT}["; }
 refusal_logged() { [ -n "$(refusals)" ]; }
 
 scenario_main() {

@@ -23,16 +23,18 @@ use_client() { # 1|2
 	if [ "$1" = 1 ]; then
 		client_select "$LAB_WORK/client" "${LAB_NS_CLI0:-$LAB_NS_CLI}"
 	else
-		client_select "$LAB_WORK/client2" "$LAB_NS_cli2"
+		client_select "$LAB_WORK/client2" "$CLI2_NS"
 	fi
 }
 
 scenario_setup() {
 	topo_add_client cli2 "$CLI2_ADDR" "$CLI2_GW" 2>>"$LAB_WORK/topology.log" ||
 		lab_fail "topology: second client: $(tail -n 3 "$LAB_WORK/topology.log" | tr '\n' ' ')"
+	CLI2_NS=$LAB_NS_ADDED
 	mkdir -p "$LAB_WORK/client2"
 	use_client 2
 	# the profile with another machine certificate
+	# shellcheck disable=SC2317
 	profile_credentials() {
 		client_cert "country = \"US\"
 organization = \"Lab\"
@@ -76,17 +78,18 @@ scenario_main() {
 		lab_fail "client 2: charon did not start: $(tail -n 3 "$LAB_WORK/client2-start.log" | tr '\n' ' ')"
 
 	step "IKE up (both at once)"
-	for _c in 1 2; do
-		use_client "$_c"
-		client_sw --initiate --child "$CLIENT_CONN" --timeout 12 >"$LAB_CLIENT_DIR/initiate.log" 2>&1 &
-		eval "_ip$_c=\$!"
-	done
+	use_client 1
+	client_sw --initiate --child "$CLIENT_CONN" --timeout 12 >"$LAB_CLIENT_DIR/initiate.log" 2>&1 &
+	_ip1=$!
+	use_client 2
+	client_sw --initiate --child "$CLIENT_CONN" --timeout 12 >"$LAB_CLIENT_DIR/initiate.log" 2>&1 &
+	_ip2=$!
 	_r1=0; _r2=0
 	wait "$_ip1" || _r1=$?
 	wait "$_ip2" || _r2=$?
 	for _c in 1 2; do
 		use_client "$_c"
-		eval "_r=\$_r$_c"
+		if [ "$_c" = 1 ]; then _r=$_r1; else _r=$_r2; fi
 		[ "$_r" -eq 0 ] || lab_fail "IKE: client $_c could not connect: $(lab_reason "$LAB_CLIENT_DIR/initiate.log")"
 		wait_until 5 client_established ||
 			lab_fail "IKE: client $_c has no ESTABLISHED IKE_SA with an INSTALLED CHILD_SA: $(lab_reason "$LAB_CLIENT_DIR/charon.log")"
@@ -98,7 +101,7 @@ scenario_main() {
 		_v=$(client_sa_field local-vips) || _v=
 		[ -n "$_v" ] || lab_fail "VIP: client $_c got no virtual address"
 		ip4_in_range "$_v" "$LAB_POOL4" || lab_fail "VIP: client $_c got $_v, not in the pool $LAB_POOL4"
-		eval "VIP$_c=\$_v"
+		if [ "$_c" = 1 ]; then VIP1=$_v; else VIP2=$_v; fi
 	done
 	[ "$VIP1" != "$VIP2" ] || lab_fail "VIP: both clients got $VIP1"
 	wait_until 5 lease_online_for "$VIP1" "$CLI1_ID" ||
@@ -106,14 +109,14 @@ scenario_main() {
 	wait_until 5 lease_online_for "$VIP2" "$CLI2_ID" ||
 		lab_fail "leases: $VIP2 not online for '$CLI2_ID': $(adapter leases 5 | tr '\n' ';')"
 	for _c in 1 2; do
-		eval "_v=\$VIP$_c; _id=\$CLI${_c}_ID"
+		if [ "$_c" = 1 ]; then _v=$VIP1 _id=$CLI1_ID; else _v=$VIP2 _id=$CLI2_ID; fi
 		wait_until 5 has_session "$_v" ||
 			lab_fail "sessions: no ESTABLISHED session with VIP $_v: $(adapter sessions 5 | tr '\n' ';')"
 		_s=$(session_of "$_v")
 		_sid=$(echo "$_s" | awk '{ print $2 }')
 		[ "$_sid" = "$(echo "$_id" | sed 's/, /,/g' | tr ' ' '_')" ] ||
 			lab_fail "sessions: the session of $_v has identity '$_sid', expected '$_id' ($_s)"
-		eval "SESSION$_c=\$_s"
+		if [ "$_c" = 1 ]; then SESSION1=$_s; else SESSION2=$_s; fi
 	done
 	_p1=$(echo "$SESSION1" | awk '{ print $3 }')
 	_p2=$(echo "$SESSION2" | awk '{ print $3 }')
