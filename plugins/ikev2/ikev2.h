@@ -87,6 +87,14 @@ struct ikev2_stats {
 	uint64_t child_failed;		/* CHILD SAs refused or not installable */
 	uint64_t cp_failed;		/* no virtual address could be given */
 	uint64_t deletes;		/* DELETE requests answered */
+	uint64_t requests;		/* requests of ours sent (DPD, DELETE, rekeys) */
+	uint64_t req_retransmits;	/* ... and retransmitted */
+	uint64_t dpd_sent;		/* liveness checks sent */
+	uint64_t dpd_dead;		/* clients removed for not answering */
+	uint64_t child_rekeys;		/* CHILD SAs rekeyed (either side) */
+	uint64_t ike_rekeys;		/* IKE SAs rekeyed by clients */
+	uint64_t rekey_collisions;	/* simultaneous CHILD SA rekeys settled */
+	uint64_t replaced;		/* IKE SAs replaced by a new one of the same identity */
 	uint64_t half_open_expired;	/* half-open SAs timed out */
 	uint64_t tx, tx_errors, tx_fragments;
 	uint64_t log_suppressed;	/* refusal lines held back by the rate limit */
@@ -95,7 +103,17 @@ struct ikev2_stats {
 enum ikev2_state {
 	IKEV2_HALF_OPEN = 1,		/* IKE_SA_INIT answered, IKE_AUTH awaited */
 	IKEV2_ESTABLISHED,
+	IKEV2_DELETING,			/* our DELETE sent: awaiting its answer */
 	IKEV2_DEAD,			/* closed: answers retransmits until it expires */
+};
+
+/* What our one outstanding request is for (ikev2_req.c). */
+enum ikev2_req_kind {
+	IKEV2_REQ_NONE = 0,
+	IKEV2_REQ_DPD,			/* empty INFORMATIONAL: is the client alive? */
+	IKEV2_REQ_DELETE_IKE,		/* DELETE of the IKE SA (kill, revocation, replaced) */
+	IKEV2_REQ_DELETE_CHILD,		/* DELETE of a rekeyed CHILD SA */
+	IKEV2_REQ_REKEY_CHILD,		/* CREATE_CHILD_SA rekeying the CHILD SA */
 };
 
 struct ikev2;
@@ -109,12 +127,12 @@ struct ikev2_child {
 	struct sockaddr_storage local, peer;	/* outer addresses as installed */
 	uint16_t encap_port;			/* the client's UDP port, 0 = raw ESP */
 	bool in_installed, out_installed;
-	size_t n_pol;
-	struct kanmon_policy_id *pol;		/* installed policies, removed in reverse */
+	uint64_t created_ms;
 };
 
 struct ikev2_sa {
 	struct ikev2_sa *next_r, *next_i;	/* hash chains by SPIr, by (SPIi, peer) */
+	struct ikev2_sa *next_id;		/* chain by identity (established SAs) */
 	struct ikev2 *ctx;
 	uint8_t spi_i[8], spi_r[8];
 	struct sockaddr_storage peer;		/* where the last request came from */
@@ -148,12 +166,29 @@ struct ikev2_sa {
 	struct ikev2_reasm reasm;
 	char peer_str[64];			/* "198.51.100.2[4500]" */
 
+	/* our own requests (ikev2_req.c): one at a time, retransmitted */
+	uint32_t my_msgid;			/* ID of our next request */
+	enum ikev2_req_kind req_kind;		/* outstanding, or NONE */
+	unsigned req_tries;
+	uint64_t req_first_ms;
+	struct ikev2_buf *req;			/* as sent (fragments) */
+	size_t n_req;
+	struct kanmon_timer *rtx;
+	uint64_t last_rx_ms;			/* last authenticated request or response */
+	struct ikev2_rekey *rekey;		/* our CREATE_CHILD_SA in flight */
+
 	/* once authenticated (ikev2_session.c, ikev2_child.c) */
-	char *identity;				/* the client's IKE ID as text (lease key) */
+	char *identity;				/* the client's IKE ID as text */
+	char *lease_id;				/* the pool key: identity, or identity#n (duplicates = keep) */
+	bool id_linked;				/* in the identity index */
 	uint64_t session_id;			/* in the core's registry, 0 = none */
 	bool has_vip4, has_vip6;
 	struct sockaddr_storage vip4, vip6;
-	struct ikev2_child *child;
+	struct ikev2_child *child;		/* the current CHILD SA */
+	struct ikev2_child *child_old;		/* rekeyed, until its DELETE */
+	uint32_t reqid;				/* of the policies, shared by rekeyed CHILD SAs */
+	size_t n_pol;
+	struct kanmon_policy_id *pol;		/* installed policies, removed in reverse */
 	uint64_t established_ms;
 	struct kanmon_timer *keepalive;		/* NAT keepalives when we are behind a NAT */
 	bool mobike;				/* the client announced MOBIKE_SUPPORTED */
@@ -163,7 +198,9 @@ struct ikev2_sa_table {
 	struct ikev2_sa **by_r, **by_i;
 	size_t buckets;				/* a power of two */
 	size_t count, half_open;
-	uint8_t key[16];			/* SipHash key for (SPIi, peer) */
+	uint8_t key[16];			/* SipHash key for (SPIi, peer) and identities */
+	struct ikev2_sa **by_id;		/* established SAs by identity */
+	size_t id_buckets, id_count;
 };
 
 struct ikev2_rl_slot {
@@ -197,6 +234,9 @@ struct ikev2 {
 	uint64_t log_interval_ms;
 	unsigned dpd;
 	bool sha1_signatures;
+	enum ikev2_dup { IKEV2_DUP_REPLACE, IKEV2_DUP_KEEP, IKEV2_DUP_REFUSE } duplicates;
+	struct kanmon_lifetime child_soft, child_hard;	/* seconds; soft gets jitter per SA */
+	unsigned child_jitter;
 	char server_id[256], certificate[256], pool[64];
 	struct ikev2_ts_set split;		/* split_include: what clients may reach (TSr) */
 	size_t n_domains;
@@ -255,6 +295,8 @@ struct ikev2_config {
 	const char *dns_domains[IKEV2_MAX_CONF_PROPOSALS];
 	size_t n_dns_domains;
 	bool sha1_signatures;
+	const char *duplicates;			/* "replace", "keep", "refuse" */
+	unsigned child_rekey, child_life, child_jitter;	/* seconds */
 	bool fragmentation;
 	unsigned fragment_size, fragment_memory_kib, dpd;
 	unsigned half_open_max, cookie_threshold, half_open_timeout, log_interval;
@@ -284,6 +326,15 @@ int ikev2_send_plain(struct ikev2 *ctx, struct ikev2_sa *sa, const uint8_t *msg,
  */
 int ikev2_send_protected(struct ikev2 *ctx, struct ikev2_sa *sa, uint8_t exchange, uint32_t msgid,
 			 struct ikev2_gen *inner);
+/*
+ * Protects the inner payloads built in `inner` as message `msgid` of
+ * `exchange` with header flags `flags`, fragmented when negotiated and
+ * needed, into new buffers (*bufs, *n: the caller owns them). 0 or -errno.
+ */
+int ikev2_seal(struct ikev2 *ctx, struct ikev2_sa *sa, uint8_t exchange, uint8_t flags, uint32_t msgid,
+	       struct ikev2_gen *inner, struct ikev2_buf **bufs, size_t *n);
+/* Sends buffers to the SA's peer, from where its last request arrived. */
+void ikev2_send_bufs(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_buf *bufs, size_t n);
 /* Sends the cached response again. */
 void ikev2_resend(struct ikev2 *ctx, struct ikev2_sa *sa);
 /* The largest IKE message that fits one datagram of `ip_size` bytes to the SA's peer. */
@@ -313,16 +364,64 @@ int ikev2_auth_octets(const struct ikev2_sa *sa, bool from_initiator, const uint
 void ikev2_info_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_msg *m,
 			const struct ikev2_chain *req);
 
+/* ---- ikev2_req.c ---- */
+/* Sends a request of ours (one at a time: -EBUSY) and retransmits it until answered. */
+int ikev2_request(struct ikev2 *ctx, struct ikev2_sa *sa, uint8_t exchange, enum ikev2_req_kind kind,
+		  struct ikev2_gen *inner);
+/* A response datagram (to one of our requests). */
+void ikev2_response(struct ikev2 *ctx, const struct kanmon_pkt *pkt, const struct ikev2_msg *m);
+/* Ends everything of the SA now and tells the client with a DELETE; the SA goes when answered. */
+void ikev2_delete_ike(struct ikev2 *ctx, struct ikev2_sa *sa, const char *why);
+/* The established SA's timer: a liveness check when the client was silent for `dpd` seconds. */
+void ikev2_liveness(struct ikev2 *ctx, struct ikev2_sa *sa);
+void ikev2_req_free(struct ikev2 *ctx, struct ikev2_sa *sa);
+
+/* ---- ikev2_rekey.c ---- */
+struct ikev2_rekey;
+void ikev2_create_child_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_msg *m,
+				const struct ikev2_chain *req);
+/* We rekey the SA's CHILD SA (soft expiry). 0, -EBUSY (a request is out), -EALREADY. */
+int ikev2_rekey_child_start(struct ikev2 *ctx, struct ikev2_sa *sa);
+void ikev2_rekey_answered(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_chain *c);
+void ikev2_rekey_next(struct ikev2 *ctx, struct ikev2_sa *sa);
+void ikev2_rekey_free(struct ikev2 *ctx, struct ikev2_sa *sa);
+/* SA backend events: soft expiry -> rekey, hard expiry -> the CHILD SA is gone. */
+void ikev2_sa_event(const struct kanmon_sa_event *ev, void *arg);
+
 /* ---- ikev2_child.c ---- */
+#define IKEV2_MAX_GIR 512	/* g^ir of modp4096 */
+
+/* What keys a CHILD SA: the nonces of its exchange and, with PFS, the new g^ir. */
+struct ikev2_child_nonces {
+	const uint8_t *ni, *nr, *gir;
+	size_t ni_len, nr_len, gir_len;
+	uint16_t dh_group;			/* CREATE_CHILD_SA with a KE: its group; 0 = none */
+};
+
 /*
- * The CHILD SA of an IKE_AUTH request: ESP proposal, narrowed selectors,
- * keys, SAs and policies installed; the answer's SA, TSi, TSr appended to g.
+ * A CHILD SA from the SA, TSi and TSr payloads of `req` (IKE_AUTH, or a
+ * CREATE_CHILD_SA request): ESP proposal, narrowed selectors, keys, SAs
+ * installed, and the policies when the IKE SA has none yet (a rekeyed CHILD
+ * SA shares them: same reqid). The answer's SA, TSi, TSr are appended to g.
  * On failure nothing is installed, *notify holds the error to answer and
  * *why the reason for the log. 0 or -errno.
  */
-int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_chain *req, struct ikev2_gen *g,
-		       uint16_t *notify, const char **why);
-/* Removes the SA's CHILD SA from the backend and frees it. */
+int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_chain *req,
+		       const struct ikev2_child_nonces *nonces, struct ikev2_gen *g, uint16_t *notify, const char **why,
+		       struct ikev2_child **out);
+/*
+ * Installs the CHILD SA of a rekey WE initiated: `suite` as the client
+ * chose it (its SPI there is spi_out), our spi_in, selectors, endpoints and
+ * reqid of `like`. 0 or -errno (nothing installed).
+ */
+int ikev2_child_adopt(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_child *like,
+		      const struct ikev2_suite *suite, uint32_t spi_in, uint32_t spi_out,
+		      const struct ikev2_child_nonces *nonces, struct ikev2_child **out);
+/* Removes a CHILD SA's SAs from the backend and frees it (NULL is fine). */
+void ikev2_child_free(struct ikev2 *ctx, struct ikev2_child *c);
+/* Removes the IKE SA's policies. */
+void ikev2_policies_delete(struct ikev2 *ctx, struct ikev2_sa *sa);
+/* Removes all CHILD SAs of the IKE SA and its policies. */
 void ikev2_child_delete(struct ikev2 *ctx, struct ikev2_sa *sa);
 /* The client moved (NAT rebinding, MOBIKE): the CHILD SA follows. */
 void ikev2_child_update(struct ikev2 *ctx, struct ikev2_sa *sa);
@@ -356,6 +455,22 @@ void ikev2_sa_set_state(struct ikev2 *ctx, struct ikev2_sa *sa, enum ikev2_state
 void ikev2_sa_arm(struct ikev2_sa *sa, uint64_t ms);
 /* Replaces the cached response (takes the buffers). */
 void ikev2_sa_cache(struct ikev2_sa *sa, struct ikev2_buf *bufs, size_t n);
+/* A fresh unique SPIr. 0 or -EIO. */
+int ikev2_sa_new_spi(struct ikev2 *ctx, uint8_t spi_r[8]);
+/*
+ * IKE SA rekey: `sa` (with its client state) takes the new SPIs; a husk is
+ * left under the old ones, with the old keys and message-ID state, to
+ * answer the request (and its retransmits) and the client's DELETE of it.
+ * Returns the husk, NULL on -ENOMEM (nothing changed).
+ */
+struct ikev2_sa *ikev2_sa_split(struct ikev2 *ctx, struct ikev2_sa *sa, const uint8_t new_spi_i[8],
+				const uint8_t new_spi_r[8]);
+/* The identity index (duplicate identities, INITIAL_CONTACT): sa->identity must be set. */
+void ikev2_sa_id_link(struct ikev2 *ctx, struct ikev2_sa *sa);
+void ikev2_sa_id_unlink(struct ikev2 *ctx, struct ikev2_sa *sa);
+/* Established SAs of `identity` other than `except`, at most max, into out. Returns the count. */
+size_t ikev2_sa_by_identity(struct ikev2 *ctx, const char *identity, const struct ikev2_sa *except,
+			    struct ikev2_sa **out, size_t max);
 /* Records where the request came from (NAT-T float, NAT rebinding). */
 void ikev2_sa_endpoint(struct ikev2_sa *sa, const struct kanmon_pkt *pkt);
 /*

@@ -345,9 +345,40 @@ void ikev2_auth_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 		answer_and_close(ctx, sa, m, IKEV2_N_AUTHENTICATION_FAILED);
 		return;
 	}
+	/* the same identity is connected already: INITIAL_CONTACT or the duplicates policy decides */
+	struct ikev2_sa *dup[16];
+	size_t nd = ikev2_sa_by_identity(ctx, ident, sa, dup, 16);
+	char lease[sizeof(ident) + 8];
+	snprintf(lease, sizeof(lease), "%s", ident);
+	if (nd && (a.initial_contact || ctx->duplicates == IKEV2_DUP_REPLACE)) {
+		for (size_t i = 0; i < nd; i++) {
+			char why_r[160];
+			snprintf(why_r, sizeof(why_r), "replaced by a new connection from %s%s", sa->peer_str,
+				 a.initial_contact ? " (INITIAL_CONTACT)" : "");
+			ctx->st.replaced++;
+			/* its lease goes offline first, so the new SA gets the same address back */
+			ikev2_delete_ike(ctx, dup[i], why_r);
+		}
+	} else if (nd && ctx->duplicates == IKEV2_DUP_REFUSE) {
+		ctx->st.auth_failed++;
+		ikev2_refuse(ctx, &sa->peer, ident, 0, "already connected from %s (duplicates = \"refuse\")",
+			     dup[0]->peer_str);
+		answer_and_close(ctx, sa, m, IKEV2_N_AUTHENTICATION_FAILED);
+		return;
+	} else if (nd) {
+		/* duplicates = "keep": each concurrent connection its own lease, identity#2, #3... */
+		for (unsigned k = 2; k < 64; k++) {
+			bool used = false;
+			snprintf(lease, sizeof(lease), "%s#%u", ident, k);
+			for (size_t i = 0; i < nd && !used; i++)
+				used = dup[i]->lease_id && !strcmp(dup[i]->lease_id, lease);
+			if (!used)
+				break;
+		}
+	}
 	/* authenticated: the response, built in its own buffer (the request lives in ctx->plain) */
 	struct ikev2_gen g;
-	if (!(out = malloc(AUTH_RESP_MAX)) || !(sa->identity = strdup(ident))) {
+	if (!(out = malloc(AUTH_RESP_MAX)) || !(sa->identity = strdup(ident)) || !(sa->lease_id = strdup(lease))) {
 		free(out);
 		ctx->host->log(ctx->host, KANMON_LOG_ERR, "client %s: out of memory in IKE_AUTH", sa->peer_str);
 		answer_and_close(ctx, sa, m, IKEV2_N_TEMPORARY_FAILURE);
@@ -363,7 +394,8 @@ void ikev2_auth_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 		return;
 	}
 	ikev2_sa_set_state(ctx, sa, IKEV2_ESTABLISHED);
-	sa->established_ms = ctx->now_ms();
+	sa->established_ms = sa->last_rx_ms = ctx->now_ms();
+	ikev2_sa_id_link(ctx, sa);
 	ctx->st.established++;
 	sa->mobike = ikev2_chain_notify(req, IKEV2_N_MOBIKE_SUPPORTED, &(struct ikev2_notify){ 0 }) == 0;
 
@@ -387,8 +419,10 @@ void ikev2_auth_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 			ikev2_gen_cp_reply(&g, &cpr);
 		}
 	}
-	if (!child_notify)
-		ikev2_child_create(ctx, sa, req, &g, &child_notify, &child_why);
+	if (!child_notify) {
+		struct ikev2_child_nonces n = { .ni = sa->ni, .ni_len = sa->ni_len, .nr = sa->nr, .nr_len = sizeof(sa->nr) };
+		ikev2_child_create(ctx, sa, req, &n, &g, &child_notify, &child_why, &sa->child);
+	}
 	if (child_notify) {
 		ikev2_gen_notify(&g, 0, NULL, 0, child_notify, NULL, 0);
 		ikev2_refuse(ctx, &sa->peer, ident, child_notify == IKEV2_N_NO_PROPOSAL_CHOSEN ? IKEV2_WIN_NO_POLICY : 0,
@@ -410,6 +444,9 @@ void ikev2_auth_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 	}
 	ikev2_session_register(ctx, sa, &res);
 	ikev2_sa_keepalive_start(ctx, sa);
+	/* from now on the SA's timer is its liveness check */
+	if (ctx->dpd)
+		ikev2_sa_arm(sa, (uint64_t)ctx->dpd * 1000);
 	if (sa->has_vip4)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&sa->vip4)->sin_addr, vip, sizeof(vip));
 	if (sa->has_vip6) {

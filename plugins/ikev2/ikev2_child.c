@@ -19,6 +19,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
 #include "ikev2.h"
@@ -40,10 +41,8 @@ static void uninstall(struct ikev2 *ctx, struct ikev2_child *c)
 {
 	const struct kanmon_sa_ops *ops = ctx->sa_ops;
 	struct kanmon_sa_id id;
-	if (!ops)
+	if (!ops || !c)
 		return;
-	while (c->n_pol)
-		ops->del_policy(ctx->sa_be, &c->pol[--c->n_pol]);
 	if (c->out_installed) {
 		sa_id(c, false, &id);
 		ops->del_sa(ctx->sa_be, &id);
@@ -56,22 +55,36 @@ static void uninstall(struct ikev2 *ctx, struct ikev2_child *c)
 	}
 }
 
+void ikev2_policies_delete(struct ikev2 *ctx, struct ikev2_sa *sa)
+{
+	while (ctx->sa_ops && sa->n_pol)
+		ctx->sa_ops->del_policy(ctx->sa_be, &sa->pol[--sa->n_pol]);
+	free(sa->pol);
+	sa->pol = NULL;
+	sa->n_pol = 0;
+}
+
 static void child_free(struct ikev2_child *c)
 {
 	if (!c)
 		return;
-	free(c->pol);
 	gnutls_memset(c, 0, sizeof(*c));
 	free(c);
 }
 
+void ikev2_child_free(struct ikev2 *ctx, struct ikev2_child *c)
+{
+	uninstall(ctx, c);
+	child_free(c);
+}
+
 void ikev2_child_delete(struct ikev2 *ctx, struct ikev2_sa *sa)
 {
-	if (!sa->child)
-		return;
-	uninstall(ctx, sa->child);
-	child_free(sa->child);
+	ikev2_child_free(ctx, sa->child_old);
+	sa->child_old = NULL;
+	ikev2_child_free(ctx, sa->child);
 	sa->child = NULL;
+	ikev2_policies_delete(ctx, sa);
 }
 
 size_t ikev2_child_describe(const struct ikev2_child *c, char *buf, size_t len)
@@ -83,19 +96,22 @@ size_t ikev2_child_describe(const struct ikev2_child *c, char *buf, size_t len)
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }
 
-/* KEYMAT = prf+(SK_d, Ni | Nr): encr_i | integ_i | encr_r | integ_r (RFC 7296 2.17) */
-static int child_keys(const struct ikev2_sa *sa, const struct ikev2_suite *s, uint8_t *km, size_t *e_len,
-		      size_t *a_len)
+/* KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr): encr_i | integ_i | encr_r | integ_r (RFC 7296 2.17) */
+static int child_keys(const struct ikev2_sa *sa, const struct ikev2_suite *s, const struct ikev2_child_nonces *n,
+		      uint8_t *km, size_t *e_len, size_t *a_len)
 {
-	uint8_t seed[256 + IKEV2_NONCE_LEN];
+	uint8_t seed[IKEV2_MAX_GIR + 2 * 256];
 	*e_len = ike_encr_key_len(s->encr, s->encr_bits);
 	*a_len = s->integ ? ike_integ_key_len(s->integ) : 0;
-	if (!*e_len || (s->integ && !*a_len) || 2 * (*e_len + *a_len) > CHILD_KEYMAT_MAX)
+	if (!*e_len || (s->integ && !*a_len) || 2 * (*e_len + *a_len) > CHILD_KEYMAT_MAX ||
+	    n->gir_len > IKEV2_MAX_GIR || n->ni_len > 256 || n->nr_len > 256)
 		return -ENOTSUP;
-	memcpy(seed, sa->ni, sa->ni_len);
-	memcpy(seed + sa->ni_len, sa->nr, sizeof(sa->nr));
-	int err = prf_plus(sa->keys.prf, sa->keys.sk_d, sa->keys.prf_len, seed, sa->ni_len + sizeof(sa->nr), km,
-			   2 * (*e_len + *a_len));
+	size_t l = 0;
+	if (n->gir_len)
+		memcpy(seed, n->gir, n->gir_len), l += n->gir_len;
+	memcpy(seed + l, n->ni, n->ni_len), l += n->ni_len;
+	memcpy(seed + l, n->nr, n->nr_len), l += n->nr_len;
+	int err = prf_plus(sa->keys.prf, sa->keys.sk_d, sa->keys.prf_len, seed, l, km, 2 * (*e_len + *a_len));
 	gnutls_memset(seed, 0, sizeof(seed));
 	return err;
 }
@@ -110,8 +126,8 @@ static void allowed_tsi(const struct ikev2_sa *sa, struct ikev2_ts_set *out)
 		ikev2_ts_host(&out->ts[out->n++], &sa->vip6);
 }
 
-static int add_policy(struct ikev2 *ctx, struct ikev2_child *c, enum kanmon_sa_dir dir, const struct kanmon_ts *src,
-		      const struct kanmon_ts *dst)
+static int add_policy(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_child *c, enum kanmon_sa_dir dir,
+		      const struct kanmon_ts *src, const struct kanmon_ts *dst)
 {
 	struct kanmon_policy_id id = { .dir = dir, .src_ts = *src, .dst_ts = *dst };
 	struct kanmon_policy_params p = { .size = sizeof(p), .mode = KANMON_SA_TUNNEL, .reqid = c->reqid };
@@ -122,24 +138,36 @@ static int add_policy(struct ikev2 *ctx, struct ikev2_child *c, enum kanmon_sa_d
 	((struct sockaddr_in *)&p.dst)->sin_port = 0;
 	int err = ctx->sa_ops->add_policy(ctx->sa_be, &id, &p);
 	if (!err)
-		c->pol[c->n_pol++] = id;
+		sa->pol[sa->n_pol++] = id;
 	return err;
 }
 
+/*
+ * KEYMAT holds the keys of the exchange's initiator first (RFC 7296 2.17):
+ * the client's in IKE_AUTH and its CREATE_CHILD_SA, ours when we rekey.
+ */
 static int install(struct ikev2 *ctx, struct ikev2_sa *sa, struct ikev2_child *c, const uint8_t *km, size_t e_len,
-		   size_t a_len)
+		   size_t a_len, bool we_initiated)
 {
+	const uint8_t *first = km, *second = km + e_len + a_len;
+	const uint8_t *k_in = we_initiated ? second : first, *k_out = we_initiated ? first : second;
 	const struct kanmon_sa_ops *ops = ctx->sa_ops;
 	struct kanmon_sa_id id;
 	struct kanmon_sa_params p = { .size = sizeof(p), .mode = KANMON_SA_TUNNEL, .enc_alg = c->suite.encr,
 				      .integ_alg = c->suite.integ, .enc_key_len = e_len, .integ_key_len = a_len,
 				      .esn = c->suite.esn != 0, .reqid = c->reqid };
 	int err;
-	/* inbound: the initiator's keys (i -> r) */
+	/* lifetimes: our rekey a little early, at random, so clients do not all rekey at once */
+	p.hard = ctx->child_hard;
+	if (ctx->child_soft.seconds) {
+		uint32_t r = 0;
+		gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r));
+		p.soft.seconds = ctx->child_soft.seconds - (ctx->child_jitter ? r % (ctx->child_jitter + 1) : 0);
+	}
 	sa_id(c, true, &id);
 	p.dir = KANMON_SA_IN;
-	p.enc_key = km;
-	p.integ_key = a_len ? km + e_len : NULL;
+	p.enc_key = k_in;
+	p.integ_key = a_len ? k_in + e_len : NULL;
 	/* The SA's own selectors only when they are one pair (what the inbound
 	 * check of kernel-user enforces); several (dual stack: a v4 and a v6
 	 * virtual IP on one SA) are left to the in/fwd policies, as strongSwan
@@ -155,11 +183,10 @@ static int install(struct ikev2 *ctx, struct ikev2_sa *sa, struct ikev2_child *c
 	if ((err = ops->add_sa(ctx->sa_be, &id, &p)))
 		return err;
 	c->in_installed = true;
-	/* outbound: the responder's keys */
 	sa_id(c, false, &id);
 	p.dir = KANMON_SA_OUT;
-	p.enc_key = km + e_len + a_len;
-	p.integ_key = a_len ? km + 2 * e_len + a_len : NULL;
+	p.enc_key = k_out;
+	p.integ_key = a_len ? k_out + e_len : NULL;
 	if (c->encap_port) {
 		p.encap_sport = ctx->natt_port;
 		p.encap_dport = c->encap_port;
@@ -167,21 +194,23 @@ static int install(struct ikev2 *ctx, struct ikev2_sa *sa, struct ikev2_child *c
 	if ((err = ops->add_sa(ctx->sa_be, &id, &p)))
 		return err;
 	c->out_installed = true;
-	(void)sa;
-	c->pol = calloc(c->tsi.n * c->tsr.n * 3, sizeof(*c->pol));
-	if (!c->pol)
+	if (sa->pol)
+		return 0;	/* a rekeyed CHILD SA: the policies (same reqid) stay */
+	sa->pol = calloc(c->tsi.n * c->tsr.n * 3, sizeof(*sa->pol));
+	if (!sa->pol)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->tsi.n; i++)
 		for (size_t r = 0; r < c->tsr.n; r++)
-			if ((err = add_policy(ctx, c, KANMON_SA_OUT, &c->tsr.ts[r], &c->tsi.ts[i])) ||
-			    (err = add_policy(ctx, c, KANMON_SA_IN, &c->tsi.ts[i], &c->tsr.ts[r])) ||
-			    (err = add_policy(ctx, c, KANMON_SA_FWD, &c->tsi.ts[i], &c->tsr.ts[r])))
+			if ((err = add_policy(ctx, sa, c, KANMON_SA_OUT, &c->tsr.ts[r], &c->tsi.ts[i])) ||
+			    (err = add_policy(ctx, sa, c, KANMON_SA_IN, &c->tsi.ts[i], &c->tsr.ts[r])) ||
+			    (err = add_policy(ctx, sa, c, KANMON_SA_FWD, &c->tsi.ts[i], &c->tsr.ts[r])))
 				return err;
 	return 0;
 }
 
-int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_chain *req, struct ikev2_gen *g,
-		       uint16_t *notify, const char **why)
+int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_chain *req,
+		       const struct ikev2_child_nonces *nonces, struct ikev2_gen *g, uint16_t *notify, const char **why,
+		       struct ikev2_child **out)
 {
 	const struct ikev2_payload *sap = ikev2_chain_find(req, IKEV2_PL_SA, NULL);
 	const struct ikev2_payload *tsip = ikev2_chain_find(req, IKEV2_PL_TSI, NULL);
@@ -207,10 +236,13 @@ int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev
 		*notify = IKEV2_N_INVALID_SYNTAX;
 		return -EBADMSG;
 	}
+	/* IKE_AUTH has no KE: DH transforms there mean nothing (RFC 7296 1.2);
+	 * in CREATE_CHILD_SA the caller did the KE and passes g^ir */
 	for (size_t i = 0; i < ctx->offer.n; i++)
-		ctx->offer.p[i].dh_ignored = true;
+		ctx->offer.p[i].dh_ignored = !nonces->dh_group;
 	if (!(c = calloc(1, sizeof(*c))))
 		return -ENOMEM;
+	c->created_ms = ctx->now_ms();
 	if (ikev2_select(ctx->esp_conf, ctx->n_esp, ctx->n_esp, &ctx->offer, IKEV2_PROTO_ESP, &c->suite)) {
 		static char buf[400];
 		char offer[300];
@@ -251,7 +283,9 @@ int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev
 	/* ESP follows IKE onto UDP when either side is behind a NAT (RFC 3948) */
 	if (sa->nat_peer || sa->nat_local)
 		c->encap_port = ntohs(((struct sockaddr_in *)&sa->peer)->sin_port);
-	c->reqid = ++ctx->next_reqid ? ctx->next_reqid : ++ctx->next_reqid;
+	if (!sa->reqid)
+		sa->reqid = ++ctx->next_reqid ? ctx->next_reqid : ++ctx->next_reqid;
+	c->reqid = sa->reqid;
 	struct kanmon_sa_id id;
 	sa_id(c, true, &id);
 	if ((err = ctx->sa_ops->alloc_spi(ctx->sa_be, &id, &c->spi_in))) {
@@ -259,11 +293,17 @@ int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev
 		*notify = IKEV2_N_TEMPORARY_FAILURE;
 		goto fail;
 	}
-	if ((err = child_keys(sa, &c->suite, km, &e_len, &a_len))) {
+	if (nonces->dh_group && c->suite.dh != nonces->dh_group) {
+		*why = "the KE group is not the one of the chosen ESP proposal";
+		*notify = IKEV2_N_INVALID_KE_PAYLOAD;
+		err = -EINVAL;
+		goto fail;
+	}
+	if ((err = child_keys(sa, &c->suite, nonces, km, &e_len, &a_len))) {
 		*why = "CHILD SA key derivation failed";
 		goto fail;
 	}
-	err = install(ctx, sa, c, km, e_len, a_len);
+	err = install(ctx, sa, c, km, e_len, a_len, false);
 	gnutls_memset(km, 0, sizeof(km));
 	if (err) {
 		*why = "the SA backend refused the CHILD SA (see its log line)";
@@ -276,13 +316,15 @@ int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev
 	ikev2_gen_sa(g, &answer);
 	ikev2_gen_ts(g, IKEV2_PL_TSI, &c->tsi);
 	ikev2_gen_ts(g, IKEV2_PL_TSR, &c->tsr);
-	sa->child = c;
+	*out = c;
 	ctx->st.children++;
 	*notify = 0;
 	return 0;
 fail:
 	uninstall(ctx, c);
 	child_free(c);
+	if (!sa->child)
+		ikev2_policies_delete(ctx, sa);	/* the first CHILD SA brought them */
 	ctx->st.child_failed++;
 	return err;
 }
@@ -310,4 +352,38 @@ void ikev2_child_update(struct ikev2 *ctx, struct ikev2_sa *sa)
 	c->local = sa->local;
 	c->peer = sa->peer;
 	c->encap_port = encap;
+}
+
+int ikev2_child_adopt(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_child *like,
+		      const struct ikev2_suite *suite, uint32_t spi_in, uint32_t spi_out,
+		      const struct ikev2_child_nonces *nonces, struct ikev2_child **out)
+{
+	uint8_t km[CHILD_KEYMAT_MAX];
+	size_t e_len = 0, a_len = 0;
+	struct ikev2_child *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	/* same selectors, endpoints and reqid as the CHILD SA it replaces */
+	c->tsi = like->tsi;
+	c->tsr = like->tsr;
+	c->local = like->local;
+	c->peer = like->peer;
+	c->encap_port = like->encap_port;
+	c->reqid = like->reqid;
+	c->suite = *suite;
+	c->spi_in = spi_in;
+	c->spi_out = spi_out;
+	c->created_ms = ctx->now_ms();
+	int err = child_keys(sa, suite, nonces, km, &e_len, &a_len);
+	if (!err)
+		err = install(ctx, sa, c, km, e_len, a_len, true);
+	gnutls_memset(km, 0, sizeof(km));
+	if (err) {
+		ikev2_child_free(ctx, c);
+		ctx->st.child_failed++;
+		return err;
+	}
+	ctx->st.children++;
+	*out = c;
+	return 0;
 }

@@ -35,6 +35,10 @@ void ikev2_config_defaults(struct ikev2_config *cfg)
 	cfg->split_include[cfg->n_split_include++] = "0.0.0.0/0";
 	cfg->split_include[cfg->n_split_include++] = "::/0";
 	cfg->sha1_signatures = true;
+	cfg->duplicates = "replace";
+	cfg->child_rekey = 3600;
+	cfg->child_jitter = 300;
+	cfg->child_life = 3960;
 	cfg->fragmentation = true;
 	cfg->fragment_size = 1280;
 	cfg->fragment_memory_kib = 4096;
@@ -121,6 +125,11 @@ int ikev2_ctx_new(const struct kanmon_host *h, const struct ikev2_config *cfg, s
 	ctx->frag_budget.limit = (size_t)cfg->fragment_memory_kib * 1024;
 	ctx->dpd = cfg->dpd;
 	ctx->sha1_signatures = cfg->sha1_signatures;
+	const char *d = cfg->duplicates ? cfg->duplicates : "replace";
+	ctx->duplicates = !strcmp(d, "keep") ? IKEV2_DUP_KEEP : !strcmp(d, "refuse") ? IKEV2_DUP_REFUSE : IKEV2_DUP_REPLACE;
+	ctx->child_soft.seconds = cfg->child_rekey;
+	ctx->child_hard.seconds = cfg->child_life;
+	ctx->child_jitter = cfg->child_jitter < cfg->child_rekey ? cfg->child_jitter : cfg->child_rekey / 2;
 	ctx->half_open_max = cfg->half_open_max;
 	ctx->cookie_threshold = cfg->cookie_threshold;
 	ctx->half_open_timeout_ms = (uint64_t)cfg->half_open_timeout * 1000;

@@ -36,11 +36,22 @@ static void delete_payload(struct ikev2 *ctx, struct ikev2_sa *sa, const struct 
 	for (uint16_t i = 0; i < n; i++) {
 		uint32_t spi;
 		memcpy(&spi, b + 4 + 4 * i, 4);
-		if (sa->child && spi == sa->child->spi_out && *n_deleted < 1) {
+		if (*n_deleted >= 2)
+			break;
+		if (sa->child_old && spi == sa->child_old->spi_out) {
+			/* the rekeyed one: the usual end of a rekey */
+			deleted_in[(*n_deleted)++] = sa->child_old->spi_in;
+			ikev2_child_free(ctx, sa->child_old);
+			sa->child_old = NULL;
+		} else if (sa->child && spi == sa->child->spi_out) {
 			deleted_in[(*n_deleted)++] = sa->child->spi_in;
 			ctx->host->log(ctx->host, KANMON_LOG_INFO, "client %s (%s): deleted its CHILD SA", sa->peer_str,
 				       sa->identity ? sa->identity : "?");
-			ikev2_child_delete(ctx, sa);
+			ikev2_child_free(ctx, sa->child);
+			sa->child = sa->child_old;
+			sa->child_old = NULL;
+			if (!sa->child)
+				ikev2_policies_delete(ctx, sa);
 		}
 	}
 }
@@ -51,7 +62,7 @@ void ikev2_info_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 	struct ikev2_gen g;
 	uint8_t buf[256];
 	bool delete_ike = false, update = false;
-	uint32_t deleted_in[1];
+	uint32_t deleted_in[2];
 	size_t n_deleted = 0;
 	const uint8_t *cookie2 = NULL;
 	size_t cookie2_len = 0;

@@ -34,6 +34,15 @@ int ikev2_derive_keys(const struct ikev2_suite *s, const uint8_t *ni, size_t ni_
 		      size_t nr_len, const uint8_t *gir, size_t gir_len, const uint8_t spi_i[8],
 		      const uint8_t spi_r[8], struct ikev2_keys *out);
 
+/*
+ * Keys of a rekeyed IKE SA (RFC 7296 2.18): SKEYSEED = prf(SK_d (old),
+ * g^ir (new) | Ni | Nr) with the old SA's PRF, then the same prf+ with the
+ * new SPIs. Same codes.
+ */
+int ikev2_derive_keys_rekey(const struct ikev2_keys *old, const struct ikev2_suite *s, const uint8_t *ni,
+			    size_t ni_len, const uint8_t *nr, size_t nr_len, const uint8_t *gir, size_t gir_len,
+			    const uint8_t spi_i[8], const uint8_t spi_r[8], struct ikev2_keys *out);
+
 void ikev2_keys_wipe(struct ikev2_keys *k);
 
 #endif

@@ -15,6 +15,8 @@
 #include <string.h>
 #include "ikev2.h"
 
+static const char *const dup_choices[] = { "replace", "keep", "refuse", NULL };
+
 static const struct kanmon_setting ikev2_settings[] = {
 	{ .name = "server_id", .type = KANMON_CONF_STRING, .def = "",
 	  .help = "The server's IKE identity (IDr) clients are given, e.g. vpn.example.com; it must be a "
@@ -50,6 +52,18 @@ static const struct kanmon_setting ikev2_settings[] = {
 	{ .name = "sha1_signatures", .type = KANMON_CONF_BOOL, .def = "true",
 	  .help = "Accept client AUTH signatures made with SHA-1 (RSA method 1): Windows' machine certificates "
 		  "and Android/iOS without RFC 7427 sign this way; false refuses them (Windows error 13838)." },
+	{ .name = "duplicates", .type = KANMON_CONF_STRING, .flags = KANMON_CONF_RELOAD, .def = "replace",
+	  .choices = dup_choices,
+	  .help = "A second connection with the same identity: \"replace\" ends the old one (a phone that "
+		  "reconnected without deleting its SAs gets its address back), \"keep\" allows both (each its own "
+		  "address), \"refuse\" refuses the new one. INITIAL_CONTACT always replaces." },
+	{ .name = "child_rekey", .type = KANMON_CONF_INT, .def = "3600", .min = 0, .max = 604800,
+	  .help = "Seconds after which we rekey a CHILD SA (minus up to child_jitter at random, so many clients "
+		  "do not rekey at once); 0: leave rekeying to the clients." },
+	{ .name = "child_jitter", .type = KANMON_CONF_INT, .def = "300", .min = 0, .max = 86400,
+	  .help = "Seconds of random jitter taken off child_rekey per CHILD SA." },
+	{ .name = "child_life", .type = KANMON_CONF_INT, .def = "3960", .min = 0, .max = 691200,
+	  .help = "Seconds after which a CHILD SA that was not rekeyed is removed (hard lifetime); 0: never." },
 	{ .name = "split_include", .type = KANMON_CONF_PREFIX, .flags = KANMON_CONF_LIST,
 	  .def = "0.0.0.0/0, ::/0",
 	  .help = "Networks clients reach through the tunnel (traffic selectors); 0.0.0.0/0 = everything." },
@@ -87,13 +101,17 @@ static void ikev2_fini(void *state)
 	h->log(h, KANMON_LOG_INFO,
 	       "stopping: %llu datagrams, %llu IKE_SA_INIT answered, %llu no proposal, %llu INVALID_KE, "
 	       "%llu malformed, %llu unknown SPI, %llu outside the window, %llu ICV failures, %llu retransmits "
-	       "answered, %llu fragments (%llu dropped, %llu over the memory bound), %llu IKE_AUTH",
+	       "answered, %llu fragments (%llu dropped, %llu over the memory bound), %llu IKE_AUTH, %llu established, "
+	       "%llu CHILD SAs, %llu rekeys, %llu liveness checks, %llu clients gone silent",
 	       (unsigned long long)s->rx, (unsigned long long)s->sa_init, (unsigned long long)s->no_proposal,
 	       (unsigned long long)s->invalid_ke, (unsigned long long)(s->malformed + s->oversized),
 	       (unsigned long long)s->bad_spi, (unsigned long long)s->bad_msgid,
 	       (unsigned long long)s->icv_failed, (unsigned long long)s->retransmits,
 	       (unsigned long long)s->frag_rx, (unsigned long long)s->frag_dropped,
-	       (unsigned long long)s->frag_nobufs, (unsigned long long)s->auth_requests);
+	       (unsigned long long)s->frag_nobufs, (unsigned long long)s->auth_requests,
+	       (unsigned long long)s->established, (unsigned long long)s->children,
+	       (unsigned long long)(s->child_rekeys + s->ike_rekeys), (unsigned long long)s->dpd_sent,
+	       (unsigned long long)s->dpd_dead);
 	h->net_unregister(ctx->reg);
 	h->net_unregister(ctx->reg_natt);
 	ikev2_ctx_free(ctx);
@@ -104,6 +122,8 @@ static int ikev2_reload(void *state, const struct kanmon_conf *conf)
 	struct ikev2 *ctx = state;
 	ctx->dpd = (unsigned)ctx->host->conf_int(conf, "dpd");
 	ctx->log_interval_ms = (uint64_t)ctx->host->conf_int(conf, "log_interval") * 1000;
+	const char *d = ctx->host->conf_string(conf, "duplicates");
+	ctx->duplicates = !strcmp(d, "keep") ? IKEV2_DUP_KEEP : !strcmp(d, "refuse") ? IKEV2_DUP_REFUSE : IKEV2_DUP_REPLACE;
 	return 0;
 }
 
@@ -124,6 +144,10 @@ static int ikev2_init(const struct kanmon_host *h, const struct kanmon_conf *con
 	for (size_t i = 0; i < h->conf_count(conf, "split_include") && i < IKEV2_MAX_TS; i++)
 		cfg.split_include[cfg.n_split_include++] = h->conf_string_at(conf, "split_include", i);
 	cfg.sha1_signatures = h->conf_bool(conf, "sha1_signatures");
+	cfg.duplicates = h->conf_string(conf, "duplicates");
+	cfg.child_rekey = (unsigned)h->conf_int(conf, "child_rekey");
+	cfg.child_jitter = (unsigned)h->conf_int(conf, "child_jitter");
+	cfg.child_life = (unsigned)h->conf_int(conf, "child_life");
 	cfg.fragmentation = h->conf_bool(conf, "fragmentation");
 	cfg.fragment_size = (unsigned)h->conf_int(conf, "fragment_size");
 	cfg.fragment_memory_kib = (unsigned)h->conf_int(conf, "fragment_memory");
@@ -146,6 +170,9 @@ static int ikev2_init(const struct kanmon_host *h, const struct kanmon_conf *con
 		ikev2_ctx_free(ctx);
 		return err;
 	}
+	/* soft expiries start our rekeys, hard ones remove what the backend deleted */
+	if (h->sa_subscribe)
+		h->sa_subscribe(h, ikev2_sa_event, ctx);
 	/* what clients will demand of the server certificate, said once at start */
 	if (h->size > offsetof(struct kanmon_host, cert_check_server) && h->cert_check_server &&
 	    h->cert_check_server(h, ctx->certificate, ctx->server_id) == -ENOENT)

@@ -6,7 +6,6 @@
  *   parse (ikev2_parse.h)    malformed / oversized: dropped; an unknown
  *                            critical payload in IKE_SA_INIT: answered
  *                            UNSUPPORTED_CRITICAL_PAYLOAD
- *   responses                we only answer (for now): dropped
  *   IKE_SA_INIT              ikev2_sa_init.c
  *   others: IKE SA by SPIr   none, or SPIi differs: dropped (bad_spi)
  *   message-ID window        the expected ID: processed; the previous one:
@@ -19,8 +18,9 @@
  *                            UNSUPPORTED_CRITICAL_PAYLOAD, malformed ones
  *                            INVALID_SYNTAX (both protected)
  *   dispatch                 IKE_AUTH (ikev2_auth.c), INFORMATIONAL
- *                            (ikev2_info.c); CREATE_CHILD_SA answered
- *                            NO_ADDITIONAL_SAS until issue 10
+ *                            (ikev2_info.c), CREATE_CHILD_SA
+ *                            (ikev2_rekey.c)
+ *   responses                to our own requests: ikev2_req.c
  */
 #include <errno.h>
 #include <stdio.h>
@@ -72,13 +72,14 @@ static void dispatch(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_
 	case IKEV2_EXCH_INFORMATIONAL:
 		ikev2_info_request(ctx, sa, m, req);
 		break;
+	case IKEV2_EXCH_CREATE_CHILD_SA:
+		ikev2_create_child_request(ctx, sa, m, req);
+		break;
 	default: {
-		/* CREATE_CHILD_SA (rekeying) comes with issue 10 */
+		/* an exchange type we do not know: an empty answer keeps the window moving */
 		struct ikev2_gen g;
-		uint8_t buf[64];
+		uint8_t buf[16];
 		ikev2_gen_init_inner(&g, buf, sizeof(buf));
-		if (m->exchange == IKEV2_EXCH_CREATE_CHILD_SA)
-			ikev2_gen_notify(&g, 0, NULL, 0, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
 		ikev2_send_protected(ctx, sa, m->exchange, m->msgid, &g);
 		break;
 	}
@@ -211,6 +212,7 @@ static void protected_request(struct ikev2 *ctx, const struct kanmon_pkt *pkt, c
 	}
 	/* authenticated: this is where the client is now (NAT-T float, rebinding) */
 	ikev2_sa_endpoint(sa, pkt);
+	sa->last_rx_ms = ctx->now_ms();
 	if (retransmit) {
 		struct ikev2_skf f;
 		gnutls_memset(ctx->plain, 0, plain_len);
@@ -250,8 +252,12 @@ void ikev2_receive(const struct kanmon_pkt *pkt, void *arg)
 		return;
 	}
 	if (m->flags & IKEV2_FLAG_RESPONSE) {
-		ctx->st.responses++;
-		ikev2_drop(ctx, &pkt->peer, "a response, and we sent no request");
+		if (!(m->flags & IKEV2_FLAG_INITIATOR) || m->exchange == IKEV2_EXCH_IKE_SA_INIT) {
+			ctx->st.responses++;
+			ikev2_drop(ctx, &pkt->peer, "a response, and we sent no such request");
+			return;
+		}
+		ikev2_response(ctx, pkt, m);	/* to a request of ours (ikev2_req.c) */
 		return;
 	}
 	if (!(m->flags & IKEV2_FLAG_INITIATOR)) {

@@ -185,6 +185,28 @@ static void unlink_sa(struct ikev2_sa_table *t, struct ikev2_sa *sa)
 		*pp = sa->next_i;
 }
 
+int ikev2_sa_new_spi(struct ikev2 *ctx, uint8_t spi_r[8])
+{
+	static const uint8_t zero[8];
+	do {
+		if (gnutls_rnd(GNUTLS_RND_NONCE, spi_r, 8))
+			return -EIO;
+	} while (!memcmp(spi_r, zero, 8) || ikev2_sa_by_r(ctx, spi_r));
+	return 0;
+}
+
+static void link_sa(struct ikev2_sa_table *t, struct ikev2_sa *sa)
+{
+	if (t->count + 1 > t->buckets && t->buckets < (1u << 20))
+		table_grow(t);
+	size_t hr = hash_r(t, sa->spi_r), hi = hash_i(t, sa->spi_i, &sa->peer);
+	sa->next_r = t->by_r[hr];
+	t->by_r[hr] = sa;
+	sa->next_i = t->by_i[hi];
+	t->by_i[hi] = sa;
+	t->count++;
+}
+
 struct ikev2_sa *ikev2_sa_new(struct ikev2 *ctx, const uint8_t spi_i[8], const struct kanmon_pkt *pkt)
 {
 	struct ikev2_sa_table *t = &ctx->sas;
@@ -193,13 +215,10 @@ struct ikev2_sa *ikev2_sa_new(struct ikev2 *ctx, const uint8_t spi_i[8], const s
 		return NULL;
 	sa->ctx = ctx;
 	memcpy(sa->spi_i, spi_i, 8);
-	static const uint8_t zero[8];
-	do {
-		if (gnutls_rnd(GNUTLS_RND_NONCE, sa->spi_r, 8)) {
-			free(sa);
-			return NULL;
-		}
-	} while (!memcmp(sa->spi_r, zero, 8) || ikev2_sa_by_r(ctx, sa->spi_r));
+	if (ikev2_sa_new_spi(ctx, sa->spi_r)) {
+		free(sa);
+		return NULL;
+	}
 	sa->peer = pkt->peer;
 	sa->local = pkt->local;
 	sa->port = pkt->port;
@@ -212,16 +231,64 @@ struct ikev2_sa *ikev2_sa_new(struct ikev2 *ctx, const uint8_t spi_i[8], const s
 		free(sa);
 		return NULL;
 	}
-	if (t->count + 1 > t->buckets && t->buckets < (1u << 20))
-		table_grow(t);
-	size_t hr = hash_r(t, sa->spi_r), hi = hash_i(t, sa->spi_i, &sa->peer);
-	sa->next_r = t->by_r[hr];
-	t->by_r[hr] = sa;
-	sa->next_i = t->by_i[hi];
-	t->by_i[hi] = sa;
-	t->count++;
+	link_sa(t, sa);
 	t->half_open++;
 	return sa;
+}
+
+struct ikev2_sa *ikev2_sa_split(struct ikev2 *ctx, struct ikev2_sa *sa, const uint8_t new_spi_i[8],
+				const uint8_t new_spi_r[8])
+{
+	struct ikev2_sa *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	if (ctx->host->timer_new && !(h->timer = ctx->host->timer_new(ctx->host, ikev2_sa_expired, h))) {
+		free(h);
+		return NULL;
+	}
+	/* the husk: old SPIs, keys and windows, no client state */
+	h->ctx = ctx;
+	memcpy(h->spi_i, sa->spi_i, 8);
+	memcpy(h->spi_r, sa->spi_r, 8);
+	h->peer = sa->peer;
+	h->local = sa->local;
+	h->port = sa->port;
+	h->pkt_flags = sa->pkt_flags;
+	h->state = IKEV2_ESTABLISHED;
+	h->created_ms = sa->created_ms;
+	h->suite = sa->suite;
+	h->keys = sa->keys;
+	h->iv_seq = sa->iv_seq;
+	h->next_msgid = sa->next_msgid;
+	h->last_exchange = sa->last_exchange;
+	h->my_msgid = sa->my_msgid;
+	h->frag = sa->frag;
+	h->peer_frag_max = sa->peer_frag_max;
+	h->nat_peer = sa->nat_peer;
+	h->nat_local = sa->nat_local;
+	memcpy(h->peer_str, sa->peer_str, sizeof(h->peer_str));
+	/* the client deletes the old IKE SA at once; a husk it forgets goes after a minute */
+	ikev2_sa_arm(h, 60000);
+
+	/* sa moves to the new SPIs with fresh windows */
+	unlink_sa(&ctx->sas, sa);
+	ctx->sas.count--;
+	ikev2_req_free(ctx, sa);	/* an outstanding request of ours belonged to the old SPIs */
+	sa->req_kind = IKEV2_REQ_NONE;
+	for (size_t i = 0; i < sa->n_resp; i++)
+		ikev2_buf_free(&sa->resp[i]);
+	free(sa->resp);
+	sa->resp = NULL;
+	sa->n_resp = 0;
+	ikev2_reasm_reset(&sa->reasm, &ctx->frag_budget);
+	memcpy(sa->spi_i, new_spi_i, 8);
+	memcpy(sa->spi_r, new_spi_r, 8);
+	sa->next_msgid = 0;
+	sa->my_msgid = 0;
+	sa->iv_seq = 0;
+	link_sa(&ctx->sas, sa);
+	link_sa(&ctx->sas, h);
+	return h;
 }
 
 void ikev2_sa_set_state(struct ikev2 *ctx, struct ikev2_sa *sa, enum ikev2_state st)
@@ -253,6 +320,7 @@ void ikev2_sa_free(struct ikev2 *ctx, struct ikev2_sa *sa)
 		ctx->host->timer_free(sa->timer);
 	if (sa->keepalive)
 		ctx->host->timer_free(sa->keepalive);
+	ikev2_req_free(ctx, sa);
 	ikev2_reasm_reset(&sa->reasm, &ctx->frag_budget);
 	free_resp(sa);
 	free(sa->init_req);
@@ -272,7 +340,76 @@ void ikev2_sa_table_free(struct ikev2 *ctx)
 			ikev2_sa_free(ctx, t->by_r[k]);
 	free(t->by_r);
 	free(t->by_i);
-	t->by_r = t->by_i = NULL;
+	free(t->by_id);
+	t->by_r = t->by_i = t->by_id = NULL;
+}
+
+/* ---- the identity index --------------------------------------------------- */
+
+static size_t hash_id(const struct ikev2_sa_table *t, const char *identity, size_t buckets)
+{
+	return (size_t)(ikev2_siphash(t->key, identity, strlen(identity)) & (buckets - 1));
+}
+
+static void id_grow(struct ikev2_sa_table *t)
+{
+	size_t nb = t->id_buckets ? t->id_buckets * 2 : 64;
+	struct ikev2_sa **b = calloc(nb, sizeof(*b));
+	if (!b)
+		return;	/* longer chains, still correct */
+	for (size_t k = 0; k < t->id_buckets; k++)
+		for (struct ikev2_sa *sa = t->by_id[k], *next; sa; sa = next) {
+			next = sa->next_id;
+			size_t h = hash_id(t, sa->identity, nb);
+			sa->next_id = b[h];
+			b[h] = sa;
+		}
+	free(t->by_id);
+	t->by_id = b;
+	t->id_buckets = nb;
+}
+
+void ikev2_sa_id_link(struct ikev2 *ctx, struct ikev2_sa *sa)
+{
+	struct ikev2_sa_table *t = &ctx->sas;
+	if (sa->id_linked || !sa->identity)
+		return;
+	if (t->id_count + 1 > t->id_buckets)
+		id_grow(t);
+	if (!t->id_buckets)
+		return;
+	size_t h = hash_id(t, sa->identity, t->id_buckets);
+	sa->next_id = t->by_id[h];
+	t->by_id[h] = sa;
+	t->id_count++;
+	sa->id_linked = true;
+}
+
+void ikev2_sa_id_unlink(struct ikev2 *ctx, struct ikev2_sa *sa)
+{
+	struct ikev2_sa_table *t = &ctx->sas;
+	if (!sa->id_linked)
+		return;
+	struct ikev2_sa **pp = &t->by_id[hash_id(t, sa->identity, t->id_buckets)];
+	while (*pp && *pp != sa)
+		pp = &(*pp)->next_id;
+	if (*pp)
+		*pp = sa->next_id;
+	t->id_count--;
+	sa->id_linked = false;
+}
+
+size_t ikev2_sa_by_identity(struct ikev2 *ctx, const char *identity, const struct ikev2_sa *except,
+			    struct ikev2_sa **out, size_t max)
+{
+	struct ikev2_sa_table *t = &ctx->sas;
+	size_t n = 0;
+	if (!t->id_buckets)
+		return 0;
+	for (struct ikev2_sa *sa = t->by_id[hash_id(t, identity, t->id_buckets)]; sa && n < max; sa = sa->next_id)
+		if (sa != except && sa->state == IKEV2_ESTABLISHED && !strcmp(sa->identity, identity))
+			out[n++] = sa;
+	return n;
 }
 
 void ikev2_sa_arm(struct ikev2_sa *sa, uint64_t ms)
@@ -306,10 +443,11 @@ void ikev2_sa_expired(void *arg)
 {
 	struct ikev2_sa *sa = arg;
 	struct ikev2 *ctx = sa->ctx;
-	/* the half-open timer may fire after IKE_AUTH: an established SA stays
-	 * (liveness checks of established SAs: issue 10) */
-	if (sa->state == IKEV2_ESTABLISHED && sa->child)
+	/* an established SA's timer is its liveness check (ikev2_req.c) */
+	if (sa->state == IKEV2_ESTABLISHED && sa->child) {
+		ikev2_liveness(ctx, sa);
 		return;
+	}
 	if (sa->state == IKEV2_HALF_OPEN) {
 		ctx->st.half_open_expired++;
 		if (ctx->host->log_enabled(ctx->host, KANMON_LOG_DEBUG))

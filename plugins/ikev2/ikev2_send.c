@@ -43,8 +43,7 @@ void ikev2_send_notify(struct ikev2 *ctx, const struct kanmon_pkt *pkt, const st
 
 static void send_cached(struct ikev2 *ctx, struct ikev2_sa *sa)
 {
-	for (size_t i = 0; i < sa->n_resp; i++)
-		sendto_peer(ctx, sa->port, &sa->local, &sa->peer, sa->pkt_flags, sa->resp[i].data, sa->resp[i].len);
+	ikev2_send_bufs(ctx, sa, sa->resp, sa->n_resp);
 }
 
 void ikev2_resend(struct ikev2 *ctx, struct ikev2_sa *sa)
@@ -53,16 +52,16 @@ void ikev2_resend(struct ikev2 *ctx, struct ikev2_sa *sa)
 	send_cached(ctx, sa);
 }
 
+static int one_buf(const uint8_t *msg, size_t len, struct ikev2_buf **bufs, size_t *n);
+
 int ikev2_send_plain(struct ikev2 *ctx, struct ikev2_sa *sa, const uint8_t *msg, size_t len)
 {
-	struct ikev2_buf *b = calloc(1, sizeof(*b));
-	if (!b || !(b->data = malloc(len))) {
-		free(b);
-		return -ENOMEM;
-	}
-	memcpy(b->data, msg, len);
-	b->len = len;
-	ikev2_sa_cache(sa, b, 1);
+	struct ikev2_buf *b;
+	size_t n;
+	int err = one_buf(msg, len, &b, &n);
+	if (err)
+		return err;
+	ikev2_sa_cache(sa, b, n);
 	send_cached(ctx, sa);
 	return 0;
 }
@@ -75,8 +74,23 @@ size_t ikev2_max_msg(const struct ikev2_sa *sa, unsigned ip_size)
 	return ip_size > over ? ip_size - over : 0;
 }
 
-int ikev2_send_protected(struct ikev2 *ctx, struct ikev2_sa *sa, uint8_t exchange, uint32_t msgid,
-			 struct ikev2_gen *inner)
+/* one message as one buffer */
+static int one_buf(const uint8_t *msg, size_t len, struct ikev2_buf **bufs, size_t *n)
+{
+	struct ikev2_buf *b = calloc(1, sizeof(*b));
+	if (!b || !(b->data = malloc(len))) {
+		free(b);
+		return -ENOMEM;
+	}
+	memcpy(b->data, msg, len);
+	b->len = len;
+	*bufs = b;
+	*n = 1;
+	return 0;
+}
+
+int ikev2_seal(struct ikev2 *ctx, struct ikev2_sa *sa, uint8_t exchange, uint8_t flags, uint32_t msgid,
+	       struct ikev2_gen *inner, struct ikev2_buf **bufs, size_t *n)
 {
 	size_t plain_len;
 	int err = ikev2_gen_finish(inner, &plain_len);
@@ -85,7 +99,7 @@ int ikev2_send_protected(struct ikev2 *ctx, struct ikev2_sa *sa, uint8_t exchang
 	struct ikev2_sk_dir out;
 	ikev2_sk_dir(&sa->keys, false, &out);
 
-	/* reply fragments no larger than the peer's own, nor than configured */
+	/* fragments no larger than the peer's own, nor than configured */
 	unsigned ip_limit = ctx->fragment_size;
 	if (sa->peer_frag_max && sa->peer_frag_max < ip_limit)
 		ip_limit = sa->peer_frag_max;
@@ -93,27 +107,44 @@ int ikev2_send_protected(struct ikev2 *ctx, struct ikev2_sa *sa, uint8_t exchang
 
 	struct ikev2_gen g;
 	size_t whole;
-	ikev2_gen_init(&g, ctx->out, sizeof(ctx->out), sa->spi_i, sa->spi_r, exchange, IKEV2_FLAG_RESPONSE, msgid);
+	ikev2_gen_init(&g, ctx->out, sizeof(ctx->out), sa->spi_i, sa->spi_r, exchange, flags, msgid);
 	err = ikev2_sk_seal(&g, &out, inner->first, NULL, inner->buf, plain_len, &sa->iv_seq, &whole);
 	if (err)
 		return err;
 	if (!sa->frag || whole <= limit)
-		return ikev2_send_plain(ctx, sa, ctx->out, whole);
+		return one_buf(ctx->out, whole, bufs, n);
 
 	struct ikev2_buf *frags = calloc(IKEV2_MAX_RESP_FRAGS, sizeof(*frags));
-	size_t n = 0;
 	if (!frags)
 		return -ENOMEM;
-	err = ikev2_frag_split(&out, sa->spi_i, sa->spi_r, exchange, IKEV2_FLAG_RESPONSE, msgid, inner->first,
-			       inner->buf, plain_len, limit, &sa->iv_seq, frags, IKEV2_MAX_RESP_FRAGS, &n);
+	err = ikev2_frag_split(&out, sa->spi_i, sa->spi_r, exchange, flags, msgid, inner->first, inner->buf,
+			       plain_len, limit, &sa->iv_seq, frags, IKEV2_MAX_RESP_FRAGS, n);
 	if (err) {
 		free(frags);
 		/* too small a limit to fragment into: send it whole (IP fragments) */
-		return err == -EMSGSIZE ? ikev2_send_plain(ctx, sa, ctx->out, whole) : err;
+		return err == -EMSGSIZE ? one_buf(ctx->out, whole, bufs, n) : err;
 	}
-	ctx->st.tx_fragments += n;
-	struct ikev2_buf *fit = realloc(frags, n * sizeof(*frags));	/* keep only what is cached */
-	ikev2_sa_cache(sa, fit ? fit : frags, n);
+	ctx->st.tx_fragments += *n;
+	struct ikev2_buf *fit = realloc(frags, *n * sizeof(*frags));	/* keep only what is used */
+	*bufs = fit ? fit : frags;
+	return 0;
+}
+
+void ikev2_send_bufs(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_buf *bufs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sendto_peer(ctx, sa->port, &sa->local, &sa->peer, sa->pkt_flags, bufs[i].data, bufs[i].len);
+}
+
+int ikev2_send_protected(struct ikev2 *ctx, struct ikev2_sa *sa, uint8_t exchange, uint32_t msgid,
+			 struct ikev2_gen *inner)
+{
+	struct ikev2_buf *bufs;
+	size_t n;
+	int err = ikev2_seal(ctx, sa, exchange, IKEV2_FLAG_RESPONSE, msgid, inner, &bufs, &n);
+	if (err)
+		return err;
+	ikev2_sa_cache(sa, bufs, n);
 	send_cached(ctx, sa);
 	return 0;
 }

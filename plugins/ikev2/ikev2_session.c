@@ -64,7 +64,7 @@ int ikev2_session_addresses(struct ikev2 *ctx, struct ikev2_sa *sa, const struct
 	if (!ctx->pool[0] || !h->pool_acquire)
 		return -ENOENT;
 	if (cpr->ip4) {
-		if ((err = h->pool_acquire(h, ctx->pool, sa->identity, AF_INET, &sa->vip4)))
+		if ((err = h->pool_acquire(h, ctx->pool, sa->lease_id ? sa->lease_id : sa->identity, AF_INET, &sa->vip4)))
 			return err;
 		sa->has_vip4 = true;
 		r->has_ip4 = true;
@@ -76,7 +76,7 @@ int ikev2_session_addresses(struct ikev2 *ctx, struct ikev2_sa *sa, const struct
 		}
 	}
 	if (cpr->ip6) {
-		err = h->pool_acquire(h, ctx->pool, sa->identity, AF_INET6, &sa->vip6);
+		err = h->pool_acquire(h, ctx->pool, sa->lease_id ? sa->lease_id : sa->identity, AF_INET6, &sa->vip6);
 		if (!err) {
 			sa->has_vip6 = true;
 			r->has_ip6 = true;
@@ -125,10 +125,8 @@ static int session_counters(void *arg, uint64_t id, struct kanmon_session_counte
 }
 
 /*
- * The operator (or a revocation) ends the session. Telling the client with
- * an INFORMATIONAL DELETE request comes with the initiator side (issue 10);
- * until then its traffic stops at once and the IKE SA answers nothing but
- * retransmits, so the client's DPD finds it gone.
+ * The operator (`kanmonctl kill`) or a revocation ends the session: its
+ * traffic stops at once and the client is told with a DELETE.
  */
 static int session_kill(void *arg, uint64_t id)
 {
@@ -136,9 +134,7 @@ static int session_kill(void *arg, uint64_t id)
 	struct ikev2 *ctx = sa->ctx;
 	if (sa->session_id != id)
 		return -ENOENT;
-	ikev2_session_end(ctx, sa, "ended by the operator or a revocation");
-	ikev2_sa_set_state(ctx, sa, IKEV2_DEAD);
-	ikev2_sa_arm(sa, IKEV2_DEAD_LINGER_MS);
+	ikev2_delete_ike(ctx, sa, "ended by the operator or a revocation");
 	return 0;
 }
 
@@ -180,13 +176,15 @@ void ikev2_session_end(struct ikev2 *ctx, struct ikev2_sa *sa, const char *why)
 		sa->session_id = 0;
 	}
 	if (sa->has_vip4)
-		h->pool_release(h, ctx->pool, sa->identity, (struct sockaddr *)&sa->vip4);
+		h->pool_release(h, ctx->pool, sa->lease_id ? sa->lease_id : sa->identity, (struct sockaddr *)&sa->vip4);
 	if (sa->has_vip6)
-		h->pool_release(h, ctx->pool, sa->identity, (struct sockaddr *)&sa->vip6);
+		h->pool_release(h, ctx->pool, sa->lease_id ? sa->lease_id : sa->identity, (struct sockaddr *)&sa->vip6);
 	sa->has_vip4 = sa->has_vip6 = false;
 	if (was_up && why)
 		h->log(h, KANMON_LOG_INFO, "client %s (%s): session ended after %llu s: %s", sa->peer_str, sa->identity,
 		       (unsigned long long)((ctx->now_ms() - sa->established_ms) / 1000), why);
+	ikev2_sa_id_unlink(ctx, sa);
 	free(sa->identity);
-	sa->identity = NULL;
+	free(sa->lease_id);
+	sa->identity = sa->lease_id = NULL;
 }
