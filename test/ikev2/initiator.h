@@ -52,6 +52,7 @@ struct init_opts {
 	uint8_t extra_type;		/* an extra payload of this type (0: none) */
 	bool extra_critical;
 	bool no_ke;
+	bool no_sig_hashes;		/* no SIGNATURE_HASH_ALGORITHMS (a client without RFC 7427) */
 };
 
 /* offers: aes256-sha256-ecp256, aes256gcm16-prfsha384-curve25519, 3des-sha1-modp1024 */
