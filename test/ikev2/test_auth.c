@@ -726,13 +726,31 @@ START_TEST(kill_from_the_registry)
 	struct kanmon_session_counters cnt;
 	ck_assert_int_eq(s->ops->counters(s->arg, s->id, &cnt), 0);
 	ck_assert_int_eq(s->ops->counters(s->arg, s->id + 1, &cnt), -ENOENT);
+	fh_clear_sent();
 	ck_assert_int_eq(s->ops->kill(s->arg, s->id), 0);
 	ck_assert_uint_eq(fh_sas_present(), 0);
 	ck_assert_uint_eq(fh_policies_present(), 0);
 	ck_assert(!fh.sessions[0].present);
 	ck_assert(!fh_lease_of(CLIENT_ID)->online);
-	ck_assert_uint_eq(ikev2_sa_by_r(ctx, R.c.spi_r)->state, IKEV2_DEAD);
 	ck_assert_uint_eq(fh_log_count("ended by the operator or a revocation"), 1);
+	/* the client is told: an INFORMATIONAL request of ours (message ID 0) deleting the IKE SA */
+	ck_assert_int_eq(ikev2_sa_by_r(ctx, R.c.spi_r)->state, IKEV2_DELETING);
+	ck_assert_uint_eq(fh.n_sent, 1);
+	struct ikev2_msg m;
+	ck_assert_int_eq(ikev2_parse(last_sent()->data, last_sent()->len, &m), 0);
+	ck_assert_uint_eq(m.exchange, IKEV2_EXCH_INFORMATIONAL);
+	ck_assert_uint_eq(m.flags & (IKEV2_FLAG_RESPONSE | IKEV2_FLAG_INITIATOR), 0);
+	ck_assert_uint_eq(m.msgid, 0);
+	struct ikev2_sk_dir to, from;
+	dirs(&R.c, &to, &from);
+	static uint8_t dec[1024];
+	size_t dl;
+	struct ikev2_chain inner;
+	ck_assert_int_eq(ikev2_sk_open(&from, last_sent()->data, last_sent()->len, &m.c.pl[0], dec, &dl), 0);
+	ck_assert_int_eq(ikev2_parse_inner(m.c.pl[0].next, dec, dl, &inner), 0);
+	const struct ikev2_payload *d = ikev2_chain_find(&inner, IKEV2_PL_DELETE, NULL);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(d->body[0], IKEV2_PROTO_IKE);
 	ini_free(&R.c);
 }
 END_TEST
