@@ -15,9 +15,11 @@
  * Then the server's side: IDr (server_id), our certificate (always: iOS
  * sends no CERTREQ), AUTH signed through the host's cert_sign with the
  * method the client can check; the configuration payload from the pool;
- * the CHILD SA (ikev2_child.c). A CHILD SA that cannot be made does not
- * undo the authentication: the IKE SA stands, the answer carries the
- * error notify instead of SA/TSi/TSr (RFC 7296 1.2).
+ * the CHILD SA (ikev2_child.c). When no CHILD SA can be made the answer
+ * still authenticates the server but carries the error notify instead of
+ * SA/TSi/TSr (RFC 7296 1.2); a remote-access client can do nothing with
+ * such an IKE SA, so its lease is released and the SA closed after the
+ * answer (it lingers to answer retransmits).
  */
 #include <errno.h>
 #include <stddef.h>

@@ -335,7 +335,8 @@ void ikev2_child_update(struct ikev2 *ctx, struct ikev2_sa *sa)
 	if (!c || !ctx->sa_ops)
 		return;
 	uint16_t port = ntohs(((struct sockaddr_in *)&sa->peer)->sin_port);
-	uint16_t encap = (sa->nat_peer || sa->nat_local || c->encap_port) ? port : 0;
+	/* NAT detection decides (RFC 4555 3.5: MOBIKE updates carry it anew) */
+	uint16_t encap = (sa->nat_peer || sa->nat_local) ? port : 0;
 	struct kanmon_sa_id old_in, old_out, new_in, new_out;
 	sa_id(c, true, &old_in);
 	sa_id(c, false, &old_out);

@@ -56,6 +56,24 @@ static void delete_payload(struct ikev2 *ctx, struct ikev2_sa *sa, const struct 
 	}
 }
 
+/* one NAT_DETECTION notify of an address update, checked against the path it came on */
+static void natd_seen(const struct ikev2_sa *sa, const struct ikev2_notify *n, bool *s, bool *s_match, bool *d,
+		      bool *d_match)
+{
+	uint8_t h[20];
+	if (n->type == IKEV2_N_NAT_DETECTION_SOURCE_IP) {
+		ikev2_natd_hash(sa->spi_i, sa->spi_r, &sa->peer, h);
+		*s = true;
+		*s_match |= !memcmp(h, n->data, 20);
+	} else {
+		struct sockaddr_storage local = sa->local;
+		((struct sockaddr_in *)&local)->sin_port = htons(sa->port);
+		ikev2_natd_hash(sa->spi_i, sa->spi_r, &local, h);
+		*d = true;
+		*d_match |= !memcmp(h, n->data, 20);
+	}
+}
+
 void ikev2_info_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_msg *m,
 			const struct ikev2_chain *req)
 {
@@ -66,6 +84,7 @@ void ikev2_info_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 	size_t n_deleted = 0;
 	const uint8_t *cookie2 = NULL;
 	size_t cookie2_len = 0;
+	bool natd_s = false, natd_s_match = false, natd_d = false, natd_d_match = false;
 
 	for (size_t i = 0; i < req->n; i++) {
 		const struct ikev2_payload *p = &req->pl[i];
@@ -75,6 +94,9 @@ void ikev2_info_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 		} else if (p->type == IKEV2_PL_NOTIFY && !ikev2_parse_notify(p, &n)) {
 			if (n.type == IKEV2_N_UPDATE_SA_ADDRESSES)
 				update = true;
+			else if ((n.type == IKEV2_N_NAT_DETECTION_SOURCE_IP ||
+				  n.type == IKEV2_N_NAT_DETECTION_DESTINATION_IP) && n.data_len == 20)
+				natd_seen(sa, &n, &natd_s, &natd_s_match, &natd_d, &natd_d_match);
 			else if (n.type == IKEV2_N_COOKIE2 && n.data_len >= 8 && n.data_len <= 64)
 				cookie2 = n.data, cookie2_len = n.data_len;
 		}
@@ -92,6 +114,15 @@ void ikev2_info_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 			d[1] = 4;
 			ikev2_put16(d + 2, (uint16_t)n_deleted);
 			memcpy(d + 4, deleted_in, 4 * n_deleted);
+		}
+	}
+	if (update && sa->mobike && !delete_ike && (natd_s || natd_d)) {
+		/* RFC 4555 3.5: NAT traversal on or off for the new path */
+		bool nat_peer = natd_s && !natd_s_match, nat_local = natd_d && !natd_d_match;
+		if (nat_peer != sa->nat_peer || nat_local != sa->nat_local) {
+			sa->nat_peer = nat_peer;
+			sa->nat_local = nat_local;
+			ikev2_child_update(ctx, sa);
 		}
 	}
 	if (update && sa->mobike && !delete_ike) {

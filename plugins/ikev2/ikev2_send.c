@@ -117,6 +117,7 @@ int ikev2_seal(struct ikev2 *ctx, struct ikev2_sa *sa, uint8_t exchange, uint8_t
 	struct ikev2_buf *frags = calloc(IKEV2_MAX_RESP_FRAGS, sizeof(*frags));
 	if (!frags)
 		return -ENOMEM;
+	*n = 0;	/* ikev2_frag_split appends after *n */
 	err = ikev2_frag_split(&out, sa->spi_i, sa->spi_r, exchange, flags, msgid, inner->first, inner->buf,
 			       plain_len, limit, &sa->iv_seq, frags, IKEV2_MAX_RESP_FRAGS, n);
 	if (err) {

@@ -826,11 +826,10 @@ static void deliver_from(const uint8_t *msg, size_t len, const char *ip, uint16_
 }
 
 /*
- * FAILS (plugin bug, see the report): RFC 4555 3.5 - a responder receiving
- * UPDATE_SA_ADDRESSES with NAT detection payloads enables or disables NAT
- * traversal. ikev2_info.c never reads the request's NAT_DETECTION_*
- * notifies, so a MOBIKE client that moves from a direct path onto one
- * behind a NAT keeps raw ESP (encap ports 0) and its traffic is lost.
+ * RFC 4555 3.5: a responder receiving UPDATE_SA_ADDRESSES with NAT
+ * detection payloads enables or disables NAT traversal: a MOBIKE client
+ * moving from a direct path onto one behind a NAT gets ESP-in-UDP (this
+ * test found that the responder ignored those notifies).
  */
 START_TEST(mobike_move_behind_nat_enables_esp_in_udp)
 {
