@@ -9,9 +9,13 @@
 #
 # Usage (root): ikev2_load.sh [--quick] [--n N] [--m M] [--window W] [--rate R]
 #                 [--keys "rsa ec"] [--servers "kanmon strongswan"] [--perf] [--keep]
+#                 [--gen-args "--verify --delete ..."]
 #   --quick   N=500, M=200 (ctest bench.ikev2_load)
 #   N         clients established between the two rate phases (default 10000)
 #   M         handshakes per rate phase (default 1000)
+#   --perf    perf record of the responder during "fill", top symbols printed
+#   --gen-args  more ikev2_loadgen run options (--verify: check the server's
+#             AUTH; --delete: DELETE each IKE SA, then nothing stays established)
 # Environment: LOADGEN, KANMOND, KANMONCTL, PLUGIN_DIR (ctest sets them; by
 #   hand they default to build-rel/), CHARON (/usr/lib/ipsec/charon).
 # Exit: 0 figures printed, 1 handshakes failed or a server did not start,
@@ -50,7 +54,7 @@ LAB=$ROOT/test/lab
 # shellcheck source=../lab/lib/charon.sh
 . "$LAB/lib/charon.sh"
 
-N=10000 M=1000 W=32 RATE= KEYS="rsa ec" SERVERS="kanmon strongswan" PERF=no KEEP=no
+N=10000 M=1000 W=32 RATE= KEYS="rsa ec" SERVERS="kanmon strongswan" PERF=no KEEP=no GEN_ARGS=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) N=500 M=200 ;;
@@ -60,9 +64,10 @@ while [ $# -gt 0 ]; do
 	--rate) RATE=$2; shift ;;
 	--keys) KEYS=$2; shift ;;
 	--servers) SERVERS=$2; shift ;;
+	--gen-args) GEN_ARGS=$2; shift ;;
 	--perf) PERF=yes ;;
 	--keep) KEEP=yes ;;
-	*) echo "usage: $0 [--quick] [--n N] [--m M] [--window W] [--rate R] [--keys \"rsa ec\"] [--servers \"kanmon strongswan\"] [--perf] [--keep]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--quick] [--n N] [--m M] [--window W] [--rate R] [--keys \"rsa ec\"] [--servers \"kanmon strongswan\"] [--perf] [--keep] [--gen-args ARGS]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -174,7 +179,7 @@ aes256-aes128-sha256-sha384-sha512-ecp256-ecp384-modp2048-modp3072-curve25519"
 ESP_PROPOSALS="aes256gcm16-aes128gcm16-modpnone,aes256-aes128-sha256-sha384-sha512-modpnone"
 
 strongswan_start() { # KEY DIR
-	for d in x509 x509ca private ecdsa rsa; do mkdir -p "$2/swanctl/$d" || return 1; done
+	for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12 conf.d; do mkdir -p "$2/swanctl/$d" || return 1; done
 	mkdir -p "$2/run" || return 1
 	cat > "$2/strongswan.conf" <<EOT
 charon {
@@ -260,7 +265,7 @@ phase() {
 	[ -n "$RATE" ] && _pa_rate="--rate $RATE --window 100000"
 	# shellcheck disable=SC2086
 	ip netns exec "$NS_CLI" "$LOADGEN" run --dir "$WORK/pki" --server "$SRV_ADDR" --first "$2" --count "$3" \
-		--window "$W" $_pa_rate --pid "$SPID" --label "$1" >"$WORK/phase.out" 2>&1
+		--window "$W" $_pa_rate $GEN_ARGS --pid "$SPID" --label "$1" >"$WORK/phase.out" 2>&1
 	_pa_rc=$?
 	grep -v '^RESULT ' "$WORK/phase.out" | sed 's/^/    /'
 	_pa_res=$(sed -n 's/^RESULT //p' "$WORK/phase.out")
@@ -347,8 +352,8 @@ for k in $KEYS; do
 	if [ -n "$_kf" ] && [ -n "$_sf" ]; then
 		# shellcheck disable=SC2086
 		calc "split(\"$_kf\", a, \" \"); split(\"$_sf\", b, \" \");
-			printf \"kanmond/strongSwan, %s server key: %.2fx handshakes per CPU-second, %.2fx less memory per client (PSS)\n\",
-				\"$k\", a[2] / b[2], (a[10] > 0 ? b[10] / a[10] : 0)"
+			printf \"kanmond/strongSwan, %s server key: %.2f x the handshakes per CPU-second, %.2f x the memory per client (PSS)\n\",
+				\"$k\", a[2] / b[2], (b[10] > 0 ? a[10] / b[10] : 0)"
 	fi
 done
 echo "columns: ms/hs = responder CPU-ms per completed handshake (all phases); hs/CPU-s its inverse;"
