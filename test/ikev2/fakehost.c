@@ -153,6 +153,26 @@ void fh_run_timers(void)
 	}
 }
 
+void fh_advance(uint64_t ms)
+{
+	uint64_t end = fh.now + ms;
+	for (unsigned guard = 0; guard < 1000000; guard++) {
+		struct kanmon_timer *next = NULL;
+		for (size_t i = 0; i < fh.n_timers; i++) {
+			struct kanmon_timer *t = &fh.timers[i];
+			if (t->armed && !t->freed && t->due_ms <= end && (!next || t->due_ms < next->due_ms))
+				next = t;
+		}
+		if (!next)
+			break;
+		if (next->due_ms > fh.now)
+			fh.now = next->due_ms;
+		next->armed = false;
+		next->cb(next->arg);
+	}
+	fh.now = end;
+}
+
 /* ---- IKE_AUTH services (fh_auth_on) ------------------------------------------ */
 
 /* cert_verify: the end entity must be signed by the test's CA and carry the identity */
@@ -485,7 +505,11 @@ static int fh_query_sa(void *be, const struct kanmon_sa_id *id, struct kanmon_sa
 {
 	(void)be;
 	memset(st, 0, sizeof(*st));
-	return fh_find_sa(id) ? 0 : -ESRCH;
+	const struct fh_sa *s = fh_find_sa(id);
+	if (!s)
+		return -ESRCH;
+	st->last_use = s->last_use;
+	return 0;
 }
 
 static int fh_del_sa(void *be, const struct kanmon_sa_id *id)
@@ -585,6 +609,13 @@ const struct fh_sa *fh_sa_by_spi(uint32_t spi)
 		if (fh.sas[i].present && fh.sas[i].id.spi == spi)
 			return &fh.sas[i];
 	return NULL;
+}
+
+void fh_set_last_use(uint32_t spi, time_t t)
+{
+	for (size_t i = 0; i < fh.n_sas; i++)
+		if (fh.sas[i].present && fh.sas[i].id.spi == spi)
+			fh.sas[i].last_use = t;
 }
 
 const struct fh_lease *fh_lease_of(const char *identity)

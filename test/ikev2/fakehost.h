@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
@@ -68,6 +69,7 @@ struct fh_sa {
 	struct kanmon_sa_id id;
 	struct kanmon_sa_params p;	/* key pointers cleared: see enc_key/integ_key */
 	uint8_t enc_key[64], integ_key[64];
+	time_t last_use;		/* what query_sa reports (fh_set_last_use), 0 = never used */
 };
 
 struct fh_policy {
@@ -137,6 +139,12 @@ void fh_clear_log(void);
 size_t fh_log_count(const char *needle);
 /* fire every armed timer due at fh.now or earlier */
 void fh_run_timers(void);
+/*
+ * Moves the clock forward by ms, firing the timers that fall due on the
+ * way in the order of their due times, with fh.now set to each one's due
+ * time as it fires (timers armed by a callback fire too if due in time).
+ */
+void fh_advance(uint64_t ms);
 
 /* Installs the IKE_AUTH services on fh.h (after fh_reset, before ikev2_ctx_new). */
 void fh_auth_on(void);
@@ -145,6 +153,8 @@ size_t fh_sas_present(void);
 size_t fh_policies_present(void);
 /* the installed SA with this SPI (network order), NULL if none */
 const struct fh_sa *fh_sa_by_spi(uint32_t spi);
+/* the last_use query_sa reports for the installed SA with this SPI (network order) */
+void fh_set_last_use(uint32_t spi, time_t t);
 /* the lease of identity, NULL if none */
 const struct fh_lease *fh_lease_of(const char *identity);
 

@@ -305,6 +305,35 @@ void open_response(struct ini *c, const struct fh_sent *s, uint32_t msgid, struc
 	ck_assert_int_eq(ikev2_parse_inner(m.c.pl[0].next, plain, pl, inner), 0);
 }
 
+size_t seal_msg(struct ini *c, uint8_t exch, uint8_t flags, uint32_t msgid, uint8_t first, const uint8_t *plain,
+		size_t len, uint8_t *out, size_t cap)
+{
+	struct ikev2_sk_dir to, from;
+	dirs(c, &to, &from);
+	struct ikev2_gen g;
+	size_t ml;
+	ikev2_gen_init(&g, out, cap, c->spi_i, c->spi_r, exch, flags, msgid);
+	ck_assert_int_eq(ikev2_sk_seal(&g, &to, first, NULL, plain, len, &c->seq, &ml), 0);
+	return ml;
+}
+
+void open_msg(struct ini *c, const struct fh_sent *s, uint8_t flags, uint32_t msgid, struct ikev2_chain *inner,
+	      uint8_t *plain)
+{
+	struct ikev2_sk_dir to, from;
+	dirs(c, &to, &from);
+	struct ikev2_msg m;
+	ck_assert_int_eq(ikev2_parse(s->data, s->len, &m), 0);
+	ck_assert_uint_eq(m.flags, flags);
+	ck_assert_uint_eq(m.msgid, msgid);
+	ck_assert_mem_eq(m.spi_i, c->spi_i, 8);
+	ck_assert_mem_eq(m.spi_r, c->spi_r, 8);
+	ck_assert_int_eq(m.c.sk, 0);
+	size_t pl;
+	ck_assert_int_eq(ikev2_sk_open(&from, s->data, s->len, &m.c.pl[0], plain, &pl), 0);
+	ck_assert_int_eq(ikev2_parse_inner(m.c.pl[0].next, plain, pl, inner), 0);
+}
+
 uint16_t response_notify(struct ini *c, uint32_t msgid)
 {
 	struct ikev2_chain inner;

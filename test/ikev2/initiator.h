@@ -83,6 +83,18 @@ size_t seal_request(struct ini *c, uint8_t exch, uint32_t msgid, uint8_t first, 
 		    size_t len, uint8_t *out, size_t cap);
 void open_response(struct ini *c, const struct fh_sent *s, uint32_t msgid, struct ikev2_chain *inner,
 		   uint8_t *plain);
+/*
+ * Any protected message of the client with these header flags (e.g. the
+ * answer to a request of the server: IKEV2_FLAG_INITIATOR | IKEV2_FLAG_RESPONSE).
+ */
+size_t seal_msg(struct ini *c, uint8_t exch, uint8_t flags, uint32_t msgid, uint8_t first, const uint8_t *plain,
+		size_t len, uint8_t *out, size_t cap);
+/*
+ * Opens a protected message from the server (one datagram) whose header
+ * must carry exactly these flags (a request of the server: 0).
+ */
+void open_msg(struct ini *c, const struct fh_sent *s, uint8_t flags, uint32_t msgid, struct ikev2_chain *inner,
+	      uint8_t *plain);
 /* the type of the single notify in the protected response to msgid */
 uint16_t response_notify(struct ini *c, uint32_t msgid);
 

@@ -78,7 +78,7 @@ static size_t prop(uint8_t *b, int last, uint8_t num, const struct test_prop *p)
 		b[6] = p->spi_len;
 		b[7] = (uint8_t)n;
 		for (size_t i = 0; i < p->spi_len; i++)
-			b[8 + i] = (uint8_t)(0xa0 + i);
+			b[8 + i] = p->spi ? p->spi[i] : (uint8_t)(0xa0 + i);
 	}
 	return len;
 }

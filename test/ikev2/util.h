@@ -16,6 +16,7 @@ struct test_prop {
 	uint8_t spi_len;
 	uint16_t encr[8], encr_bits[8];	/* parallel arrays */
 	uint16_t prf[8], integ[8], dh[8], esn[4];
+	const uint8_t *spi;		/* spi_len bytes; NULL: a0 a1 a2 ... */
 };
 /* An SA payload with these proposals, numbered 1.. (as a client would). */
 void gen_offer(struct ikev2_gen *g, const struct test_prop *p, size_t n);
