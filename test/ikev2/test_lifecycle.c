@@ -951,6 +951,39 @@ END_TEST
 
 static const uint8_t NEW_SPI_I[8] = { 0x1e, 0x11, 0x5e, 0xc0, 0x4d, 0x5a, 0x0a, 0x0b };
 
+START_TEST(client_ike_rekey_invalid_ke)
+{
+	/* an IKE SA rekey offering ecp256 with a KE of modp2048: INVALID_KE_PAYLOAD naming ecp256 */
+	struct cl a;
+	connect_a(&a);
+	struct test_prop ike = { .protocol = IKEV2_PROTO_IKE, .spi_len = 8, .encr = { IKE_ENCR_AES_CBC },
+				 .encr_bits = { 256 }, .integ = { IKE_INTEG_HMAC_SHA2_256_128 },
+				 .prf = { PRF_HMAC_SHA2_256 }, .dh = { DH_ECP256 }, .spi = NEW_SPI_I };
+	struct dh *d;
+	uint8_t pub[DH_MAX_PUB], plain[1024], data[2];
+	size_t pl, dl;
+	ck_assert_int_eq(dh_new(DH_MODP2048, &d), 0);
+	ck_assert_int_eq(dh_public(d, pub, dh_public_len(DH_MODP2048)), 0);
+	dh_free(d);
+	struct ikev2_gen g;
+	ikev2_gen_init_inner(&g, plain, sizeof(plain));
+	gen_offer(&g, &ike, 1);
+	ikev2_gen_bytes(&g, IKEV2_PL_NONCE, NI_C, sizeof(NI_C));
+	ikev2_gen_ke(&g, DH_MODP2048, pub, dh_public_len(DH_MODP2048));
+	ck_assert_int_eq(ikev2_gen_finish(&g, &pl), 0);
+	request(&a, IKEV2_EXCH_CREATE_CHILD_SA, plain, pl, g.first);
+	ck_assert_uint_eq(only_notify(data, &dl), IKEV2_N_INVALID_KE_PAYLOAD);
+	ck_assert_uint_eq(dl, 2);
+	ck_assert_uint_eq(data[0] << 8 | data[1], DH_ECP256);
+	/* the IKE SA goes on under its SPIs and keys */
+	ck_assert_uint_eq(ctx->st.ike_rekeys, 0);
+	request(&a, IKEV2_EXCH_INFORMATIONAL, NULL, 0, 0);
+	ck_assert_uint_eq(IN.n, 0);
+	check_alive(&a, 0);
+	ini_free(&a.c);
+}
+END_TEST
+
 START_TEST(client_ike_rekey)
 {
 	struct cl a;
@@ -1024,6 +1057,7 @@ START_TEST(client_ike_rekey)
 		ck_assert_int_ne(ikev2_sk_open(&from, last_sent()->data, last_sent()->len, &m.c.pl[0], PLAIN, &dl), 0);
 	}
 	/* the client's state moved: session, lease and CHILD SA belong to the new SPIs */
+	ck_assert_uint_eq(fh.n_add_sa, 2);
 	ck_assert_uint_eq(fh_sas_present(), 2);
 	ck_assert_uint_eq(fh_policies_present(), 3);
 	check_alive(&a, 0);
@@ -1294,6 +1328,36 @@ START_TEST(hard_expiry_of_current_child_ends_client)
 	ck_assert(!fh_lease_of(CLIENT_ID)->online);
 	answer_server(&a, IKEV2_EXCH_INFORMATIONAL, 0, NULL, 0, 0);
 	ck_assert_ptr_null(sa_of(&a));
+	ini_free(&a.c);
+}
+END_TEST
+
+/*
+ * The SA backends raise SOFT_EXPIRE once per SA (kernel-user: soft_sent;
+ * XFRM: one soft expire message). When it comes while a liveness check of
+ * ours is out, the rekey must follow that request's answer, or nothing
+ * rekeys the CHILD SA before its hard expiry ends the client.
+ *
+ * FAILS (plugin bug, reported to the lead): ikev2_sa_event() (ikev2_rekey.c)
+ * only logs "CHILD SA rekey deferred" on -EBUSY and ikev2_rekey_next() is a
+ * no-op ("soft expiries retry on their next event": there is no next event).
+ */
+START_TEST(soft_expire_during_dpd_rekeys_after_answer)
+{
+	struct cl a;
+	connect_a(&a);
+	fh_clear_sent();
+	fh_advance(DPD_MS);
+	check_dpd(&a, nth_for(&a, 0), 0);
+	soft_expire(a.spi_in);
+	soft_expire(a.spi_out);
+	ck_assert_uint_eq(fh.n_sent, 1);	/* one request at a time */
+	fh_clear_sent();
+	answer_server(&a, IKEV2_EXCH_INFORMATIONAL, 0, NULL, 0, 0);
+	/* now the rekey goes out */
+	ck_assert_uint_eq(n_for(&a), 1);
+	struct our_rekey r;
+	open_our_rekey(&a, 0, 1, 0, &r);
 	ini_free(&a.c);
 }
 END_TEST
@@ -1630,11 +1694,13 @@ int main(void)
 	tcase_add_test(tc, client_child_rekey_with_pfs);
 	tcase_add_test(tc, client_child_rekey_refusals);
 	tcase_add_test(tc, client_ike_rekey);
+	tcase_add_test(tc, client_ike_rekey_invalid_ke);
 	tcase_add_test(tc, our_child_rekey_on_soft_expire);
 	tcase_add_test(tc, our_child_rekey_with_pfs);
 	tcase_add_test(tc, our_child_rekey_old_pair_expiry_ignored);
 	tcase_add_test(tc, our_child_rekey_refused_keeps_old);
 	tcase_add_test(tc, hard_expiry_of_current_child_ends_client);
+	tcase_add_test(tc, soft_expire_during_dpd_rekeys_after_answer);
 	tcase_add_test(tc, collision_our_nonce_lowest);
 	tcase_add_test(tc, collision_their_nonce_lowest);
 	tcase_add_test(tc, duplicate_replace_default);
