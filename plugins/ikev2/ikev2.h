@@ -127,6 +127,7 @@ struct ikev2_child {
 	struct sockaddr_storage local, peer;	/* outer addresses as installed */
 	uint16_t encap_port;			/* the client's UDP port, 0 = raw ESP */
 	bool in_installed, out_installed;
+	uint16_t pfs_group;			/* the DH group our rekeys offer (0: none) */
 	uint64_t created_ms;
 };
 
@@ -176,6 +177,7 @@ struct ikev2_sa {
 	struct kanmon_timer *rtx;
 	uint64_t last_rx_ms;			/* last authenticated request or response */
 	struct ikev2_rekey *rekey;		/* our CREATE_CHILD_SA in flight */
+	bool rekey_pending;			/* a soft expiry came while a request was out */
 
 	/* once authenticated (ikev2_session.c, ikev2_child.c) */
 	char *identity;				/* the client's IKE ID as text */

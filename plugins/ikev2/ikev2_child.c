@@ -252,6 +252,15 @@ int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev
 		err = -ENOENT;
 		goto fail;
 	}
+	if (!nonces->dh_group) {
+		/* the group our own rekeys will offer: what the client would take with a KE */
+		struct ikev2_suite pfs;
+		for (size_t i = 0; i < ctx->offer.n; i++)
+			ctx->offer.p[i].dh_ignored = false;
+		if (!ikev2_select(ctx->esp_conf, ctx->n_esp, ctx->n_esp, &ctx->offer, IKEV2_PROTO_ESP, &pfs) &&
+		    pfs.encr == c->suite.encr && pfs.integ == c->suite.integ)
+			c->pfs_group = pfs.dh;
+	}
 	if (ikev2_parse_ts(tsip, &offered_i) || ikev2_parse_ts(tsrp, &offered_r)) {
 		*why = "malformed traffic selectors";
 		*notify = IKEV2_N_INVALID_SYNTAX;

@@ -297,9 +297,10 @@ int ikev2_rekey_child_start(struct ikev2 *ctx, struct ikev2_sa *sa)
 	if (gnutls_rnd(GNUTLS_RND_NONCE, r->ni, sizeof(r->ni)) ||
 	    (err = ctx->sa_ops->alloc_spi(ctx->sa_be, &id, &r->spi_in)))
 		goto fail;
-	if (c->suite.dh) {
-		pl = dh_public_len(c->suite.dh);
-		if (!pl || pl > sizeof(pub) || (err = dh_new(c->suite.dh, &r->dh)) || (err = dh_public(r->dh, pub, pl)))
+	uint16_t group = c->suite.dh ? c->suite.dh : c->pfs_group;
+	if (group) {
+		pl = dh_public_len(group);
+		if (!pl || pl > sizeof(pub) || (err = dh_new(group, &r->dh)) || (err = dh_public(r->dh, pub, pl)))
 			goto fail;
 	}
 	r->old = c;
@@ -308,6 +309,7 @@ int ikev2_rekey_child_start(struct ikev2 *ctx, struct ikev2_sa *sa)
 	struct ikev2_gen g;
 	uint8_t out[2048];
 	struct ikev2_suite offer = c->suite;
+	offer.dh = group;
 	offer.num = 1;
 	offer.spi_len = 4;
 	memcpy(offer.spi, &r->spi_in, 4);
@@ -316,7 +318,7 @@ int ikev2_rekey_child_start(struct ikev2 *ctx, struct ikev2_sa *sa)
 	ikev2_gen_sa(&g, &offer);
 	ikev2_gen_bytes(&g, IKEV2_PL_NONCE, r->ni, sizeof(r->ni));
 	if (r->dh)
-		ikev2_gen_ke(&g, c->suite.dh, pub, pl);
+		ikev2_gen_ke(&g, group, pub, pl);
 	/* our view: TSi is the initiator's side, now ours */
 	ikev2_gen_ts(&g, IKEV2_PL_TSI, &c->tsr);
 	ikev2_gen_ts(&g, IKEV2_PL_TSR, &c->tsi);
@@ -371,12 +373,14 @@ void ikev2_rekey_answered(struct ikev2 *ctx, struct ikev2_sa *sa, const struct i
 		  !ikev2_offer_parse(sap->body, sap->len, &ctx->offer) && ctx->offer.n == 1;
 	if (ok) {
 		char suite_s[96];
-		ikev2_suite_name(&r->old->suite, suite_s, sizeof(suite_s));
+		struct ikev2_suite was = r->old->suite;
+		was.dh = r->dh ? dh_group(r->dh) : 0;
+		ikev2_suite_name(&was, suite_s, sizeof(suite_s));
 		ok = !ikev2_proposal_parse_conf(suite_s, IKEV2_PROTO_ESP, &offered, err, sizeof(err)) &&
 		     !ikev2_select(&offered, 1, 1, &ctx->offer, IKEV2_PROTO_ESP, &chosen) && chosen.spi_len == 4;
 	}
 	if (ok && r->dh)
-		ok = kep && !ikev2_parse_ke(kep, &ke) && ke.group == r->old->suite.dh &&
+		ok = kep && !ikev2_parse_ke(kep, &ke) && ke.group == dh_group(r->dh) &&
 		     !dh_shared(r->dh, ke.data, ke.len, gir, (gir_len = dh_shared_len(ke.group)));
 	if (!ok) {
 		/* refused (or garbage): the old CHILD SA lives on until the client's own rekey */
@@ -385,7 +389,7 @@ void ikev2_rekey_answered(struct ikev2 *ctx, struct ikev2_sa *sa, const struct i
 		gnutls_memset(gir, 0, sizeof(gir));
 		goto out;
 	}
-	chosen.dh = r->dh ? r->old->suite.dh : 0;
+	chosen.dh = r->dh ? dh_group(r->dh) : 0;
 	uint32_t spi_out;
 	memcpy(&spi_out, chosen.spi, 4);
 	struct ikev2_child_nonces n = { .ni = r->ni, .ni_len = sizeof(r->ni), .nr = nr, .nr_len = nr_len, .gir = gir,
@@ -429,9 +433,10 @@ out:
 
 void ikev2_rekey_next(struct ikev2 *ctx, struct ikev2_sa *sa)
 {
-	(void)ctx;
-	(void)sa;
-	/* nothing queued behind a request yet: soft expiries retry on their next event */
+	if (!sa->rekey_pending || sa->req_kind != IKEV2_REQ_NONE)
+		return;
+	sa->rekey_pending = false;
+	ikev2_rekey_child_start(ctx, sa);
 }
 
 /* the IKE SA whose current or rekeyed CHILD SA has this SPI (either direction) */
@@ -467,9 +472,12 @@ void ikev2_sa_event(const struct kanmon_sa_event *ev, void *arg)
 	if (!sa || sa->state != IKEV2_ESTABLISHED)
 		return;
 	if (ev->type == KANMON_SA_SOFT_EXPIRE) {
-		if (current && ikev2_rekey_child_start(ctx, sa) == -EBUSY)
+		if (current && ikev2_rekey_child_start(ctx, sa) == -EBUSY) {
+			/* backends report a soft expiry once: start it when the window frees */
+			sa->rekey_pending = true;
 			ctx->host->log(ctx->host, KANMON_LOG_DEBUG, "client %s: CHILD SA rekey deferred (a request is out)",
 				       sa->peer_str);
+		}
 		return;
 	}
 	/* hard expiry: the backend removed that SA; without a current CHILD SA the client is cut off */

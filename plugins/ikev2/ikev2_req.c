@@ -5,9 +5,10 @@
  * connection), and CREATE_CHILD_SA rekeys (ikev2_rekey.c).
  *
  * One request at a time (window size 1, what every client offers).
- * Retransmitted after 1, 2, 4 and 8 s; no answer IKEV2_REQ_GIVE_UP_MS after
- * the first send means the client is gone: its SAs are removed and its lease
- * goes offline. So a silent client is found dead within dpd + 15 s.
+ * Retransmitted 1, 3 and 7 s after the first send (doubling intervals); no
+ * answer IKEV2_REQ_GIVE_UP_MS (15 s) after it means the client is gone: its
+ * SAs are removed and its lease goes offline. So a silent client is found
+ * dead within dpd + 15 s.
  *
  * Liveness: the established SA's timer fires every `dpd` seconds; a client
  * that sent anything authenticated (IKE, or ESP on its CHILD SA, as the SA

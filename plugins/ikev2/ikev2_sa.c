@@ -448,6 +448,9 @@ void ikev2_sa_expired(void *arg)
 		ikev2_liveness(ctx, sa);
 		return;
 	}
+	/* our DELETE is out: its retransmissions (ikev2_req.c) decide when the SA goes */
+	if (sa->state == IKEV2_DELETING && sa->req_kind != IKEV2_REQ_NONE)
+		return;
 	if (sa->state == IKEV2_HALF_OPEN) {
 		ctx->st.half_open_expired++;
 		if (ctx->host->log_enabled(ctx->host, KANMON_LOG_DEBUG))

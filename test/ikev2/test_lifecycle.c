@@ -1337,10 +1337,7 @@ END_TEST
  * XFRM: one soft expire message). When it comes while a liveness check of
  * ours is out, the rekey must follow that request's answer, or nothing
  * rekeys the CHILD SA before its hard expiry ends the client.
- *
- * FAILS (plugin bug, reported to the lead): ikev2_sa_event() (ikev2_rekey.c)
- * only logs "CHILD SA rekey deferred" on -EBUSY and ikev2_rekey_next() is a
- * no-op ("soft expiries retry on their next event": there is no next event).
+ * (This test found the deferred rekey being dropped.)
  */
 START_TEST(soft_expire_during_dpd_rekeys_after_answer)
 {
@@ -1647,13 +1644,7 @@ END_TEST
  * A DELETE of ours is retransmitted like any request until answered or
  * given up 15 s after its first send, whenever the kill happens relative
  * to the SA's liveness timer.
- *
- * FAILS (plugin bug, reported to the lead): ikev2_delete_ike()
- * (ikev2_req.c) leaves the SA's timer armed for its next liveness check;
- * when it fires, ikev2_sa_expired() (ikev2_sa.c) finds state DELETING and
- * frees the SA at once: the DELETE is not retransmitted and a late answer
- * finds nothing. A kill (or revocation, or replacement) up to `dpd` s
- * before that timer cuts the DELETE's 15 s short, down to 0.
+ * (This test found the liveness timer freeing a DELETING SA early.)
  */
 START_TEST(kill_delete_retransmitted_until_given_up)
 {
