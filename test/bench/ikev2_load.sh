@@ -105,6 +105,7 @@ SPID= PERF_PID= FAILED=
 cleanup() {
 	[ -n "$PERF_PID" ] && kill -INT "$PERF_PID" 2>/dev/null
 	[ -n "$SPID" ] && stop_pid "$SPID" 10
+	[ -n "$SPID" ] && wait "$SPID" 2>/dev/null
 	for ns in $NS_CLI $NS_SRV; do
 		[ -e "/run/netns/$ns" ] || continue
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
@@ -262,7 +263,7 @@ EOT
 # as variables R_<key>; prints its human lines.
 phase() {
 	_pa_rate=
-	[ -n "$RATE" ] && _pa_rate="--rate $RATE --window 100000"
+	[ -n "$RATE" ] && _pa_rate="--rate $RATE --window 2048"
 	# shellcheck disable=SC2086
 	ip netns exec "$NS_CLI" "$LOADGEN" run --dir "$WORK/pki" --server "$SRV_ADDR" --first "$2" --count "$3" \
 		--window "$W" $_pa_rate $GEN_ARGS --pid "$SPID" --label "$1" >"$WORK/phase.out" 2>&1
@@ -281,19 +282,30 @@ phase() {
 
 calc() { awk "BEGIN { $1 }"; }
 
+# server_stop: SIGTERM, then wait until it is gone and reaped (bounded: with
+# 10,000 SAs a responder may take a while to tear them down), SIGKILL after
+# 60 s. The next server binds the same ports, so nothing may linger.
+server_stop() {
+	[ -n "$SPID" ] || return 0
+	kill -TERM "$SPID" 2>/dev/null
+	wait_until 60 pid_gone "$SPID" || { log "server $SPID did not stop within 60 s: killed"; kill -KILL "$SPID" 2>/dev/null; }
+	wait "$SPID" 2>/dev/null
+	SPID=
+}
+
 # bench SERVER KEY: a fresh server, three phases; figures into S_<server>_<key>_*
 bench() {
 	_b_d=$WORK/$1-$2
 	mkdir -p "$_b_d"
 	echo "== $1, server key $2"
 	"$1_start" "$2" "$_b_d" || { FAILED="$FAILED $1-$2-start"; SPID=; return 1; }
-	phase "$1/$2/empty" 0 "$M" || { FAILED="$FAILED $1-$2"; stop_pid "$SPID" 10; SPID=; return 1; }
+	phase "$1/$2/empty" 0 "$M" || { FAILED="$FAILED $1-$2"; server_stop; return 1; }
 	_b_cpu_a=$R_srv_cpu_s _b_ok_a=$R_ok _b_rate_a=$R_rate _b_rss0=$R_rss0_kib _b_pss0=$R_pss0_kib
 	if [ "$PERF" = yes ] && command -v perf >/dev/null 2>&1; then
 		perf record -F 499 -g -p "$SPID" -o "$_b_d/perf.data" >/dev/null 2>&1 &
 		PERF_PID=$!
 	fi
-	phase "$1/$2/fill" "$M" "$N" || { FAILED="$FAILED $1-$2"; stop_pid "$SPID" 10; SPID=; return 1; }
+	phase "$1/$2/fill" "$M" "$N" || { FAILED="$FAILED $1-$2"; server_stop; return 1; }
 	_b_cpu_b=$R_srv_cpu_s _b_ok_b=$R_ok _b_rss1=$R_rss1_kib _b_pss1=$R_pss1_kib
 	if [ -n "$PERF_PID" ]; then
 		kill -INT "$PERF_PID" 2>/dev/null
@@ -303,10 +315,11 @@ bench() {
 		perf report -i "$_b_d/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null |
 			grep -E '^ +[0-9.]+%' | head -n 15 | sed 's/^/    /'
 	fi
-	phase "$1/$2/loaded" "$((M + N))" "$M" || { FAILED="$FAILED $1-$2"; stop_pid "$SPID" 10; SPID=; return 1; }
+	phase "$1/$2/loaded" "$((M + N))" "$M" || { FAILED="$FAILED $1-$2"; server_stop; return 1; }
 	_b_cpu_c=$R_srv_cpu_s _b_ok_c=$R_ok _b_rate_c=$R_rate
-	stop_pid "$SPID" 15
-	SPID=
+	_b_t=$(now_ms)
+	server_stop
+	echo "    stopped in $(( $(now_ms) - _b_t )) ms"
 	# the figures: CPU-s per handshake over all three phases, rates per phase
 	_b_fig=$(awk -v ca="$_b_cpu_a" -v cb="$_b_cpu_b" -v cc="$_b_cpu_c" -v na="$_b_ok_a" -v nb="$_b_ok_b" \
 		-v nc="$_b_ok_c" -v ra="$_b_rate_a" -v rc="$_b_rate_c" -v r0="$_b_rss0" -v r1="$_b_rss1" \
