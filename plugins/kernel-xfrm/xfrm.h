@@ -11,10 +11,12 @@
  *   xfrm_own.c     tables of what this backend installed (the only things it
  *                  ever deletes)
  *   xfrm_alg.c     IANA IKEv2 transform IDs -> Linux crypto names
+ *   xfrm_route.c   routes (rtnetlink, proto 75) for outbound tunnel policies'
+ *                  destinations, along the path to the tunnel's outer peer
  *
  * Everything runs on the event-loop thread; nothing here is thread-safe.
  * Ownership: struct kx owns its sockets, watch and tables; kx_close() removes
- * every SA and policy recorded in the tables, and nothing else.
+ * every route, SA and policy recorded in the tables, and nothing else.
  */
 #ifndef KANMON_XFRM_H
 #define KANMON_XFRM_H
@@ -120,6 +122,22 @@ struct kx_pol_rec {
 	struct kx_pol_key k;
 	uint32_t reqid;
 	uint32_t index;		/* the kernel's, learnt from a dump at close; 0: unknown */
+	bool routed;		/* holds a reference on the route to k.sel's destination */
+};
+
+/* A route of ours (xfrm_route.c): destination prefix, shared by policies. */
+struct kx_rt_key {
+	uint8_t dst[16];
+	uint8_t family, plen, pad[2];
+};
+
+struct kx_rt_rec {
+	struct kx_node node;
+	struct kx_rt_key k;
+	uint32_t refs;		/* policy selectors routed through it */
+	int oif;
+	int gw_family;		/* 0: on-link */
+	uint8_t gw[16];
 };
 
 void kx_tab_init(struct kx_tab *t, size_t key_off, size_t key_len);
@@ -134,6 +152,8 @@ struct kx_node *kx_tab_next(const struct kx_tab *t, const struct kx_node *prev);
 
 #define KX_SA_TAB_INIT(t) kx_tab_init((t), offsetof(struct kx_sa_rec, k) - offsetof(struct kx_sa_rec, node), \
 				      sizeof(struct kx_sa_key))
+#define KX_RT_TAB_INIT(t) kx_tab_init((t), offsetof(struct kx_rt_rec, k) - offsetof(struct kx_rt_rec, node), \
+				      sizeof(struct kx_rt_key))
 #define KX_POL_TAB_INIT(t) kx_tab_init((t), offsetof(struct kx_pol_rec, k) - offsetof(struct kx_pol_rec, node), \
 				       sizeof(struct kx_pol_key))
 
@@ -183,13 +203,16 @@ void kx_nl_wipe(struct kx_nl *nl);
 struct kx_config {
 	uint16_t natt_port;		/* the core's NAT-T socket port (UDP_ENCAP_ESPINUDP) */
 	uint32_t replay_window;		/* used when params say 0 */
+	bool routes;			/* route outbound tunnel policies' destinations */
 };
 
 struct kx {
 	const struct kanmon_host *host;
 	struct kx_config cfg;
 	struct kx_nl nl;
-	struct kx_tab sas, pols;
+	struct kx_tab sas, pols, routes;
+	int rt_fd;			/* NETLINK_ROUTE; -1 without routes */
+	uint32_t rt_seq;
 	int ev_fd;
 	struct kanmon_watch *ev_watch;
 	bool natt_done;			/* UDP_ENCAP set on the core's sockets */
@@ -231,6 +254,21 @@ void kx_sa_name(const struct kanmon_sa_id *id, char *buf, size_t len);
 int kx_add_policy(void *be, const struct kanmon_policy_id *id, const struct kanmon_policy_params *p);
 int kx_del_policy(void *be, const struct kanmon_policy_id *id);
 size_t kx_policy_flush_owned(struct kx *kx);
+
+/* xfrm_route.c */
+/* Opens the rtnetlink socket when cfg.routes (else rt_fd = -1). 0 or -errno. */
+int kx_route_open(struct kx *kx);
+/* Removes every route of ours, closes the socket; returns how many were removed. */
+size_t kx_route_close(struct kx *kx);
+/* Does an installed policy (key k, params p) get a route? out, tunnel, no if_id, routes on */
+bool kx_route_applies(const struct kx *kx, const struct kx_pol_key *k, const struct kanmon_policy_params *p);
+/*
+ * A reference on the route to sel's destination prefix, added along the path
+ * to p->dst when it is the first; true when held (then release it once).
+ * Problems are logged (warning) and answer false: the policy stays.
+ */
+bool kx_route_hold(struct kx *kx, const struct kx_sel *sel, const struct kanmon_policy_params *p);
+void kx_route_release(struct kx *kx, const struct kx_sel *sel);
 
 /* xfrm_events.c */
 int kx_events_open(struct kx *kx);

@@ -19,6 +19,10 @@
  *                  when a protocol plugin registered the port, and those
  *                  start after the backend.
  *   replay_window  default anti-replay window (32 packets)
+ *   routes         route outbound tunnel policies' destinations (clients'
+ *                  virtual IPs) along the path to the tunnel's peer (true):
+ *                  the XFRM output policy is consulted only for packets
+ *                  that found a route (xfrm_route.c)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +48,10 @@ static const struct kanmon_setting kx_settings[] = {
 	{ .name = "replay_window", .type = KANMON_CONF_INT, .def = "32", .min = 32, .max = 4096,
 	  .help = "Anti-replay window in packets when a protocol plugin asks for the default; above 32 the "
 		  "kernel's bitmap form (XFRMA_REPLAY_ESN_VAL) is used." },
+	{ .name = "routes", .type = KANMON_CONF_BOOL, .def = "true",
+	  .help = "Route the destinations of outbound tunnel policies (clients' virtual IPs) the way the tunnel's "
+		  "outer packets leave (main table, proto 75), so that traffic to them reaches the XFRM policy; "
+		  "never a default route." },
 	KANMON_SETTINGS_END,
 };
 
@@ -236,8 +244,15 @@ int kx_open(const struct kanmon_host *host, const struct kx_config *cfg, struct 
 	kx->ev_fd = -1;
 	KX_SA_TAB_INIT(&kx->sas);
 	KX_POL_TAB_INIT(&kx->pols);
-	int err = kx_nl_open(&kx->nl);
+	int err = kx_route_open(kx);
 	if (err) {
+		host->log(host, KANMON_LOG_ERR, "cannot open a routing netlink socket: %s", strerror(-err));
+		free(kx);
+		return err;
+	}
+	err = kx_nl_open(&kx->nl);
+	if (err) {
+		kx_route_close(kx);
 		host->log(host, KANMON_LOG_ERR, "cannot open an XFRM netlink socket: %s%s", strerror(-err),
 			  err == -EPROTONOSUPPORT ? " (kernel without CONFIG_XFRM_USER: load xfrm_user)" : "");
 		free(kx);
@@ -246,6 +261,7 @@ int kx_open(const struct kanmon_host *host, const struct kx_config *cfg, struct 
 	if ((err = kx_events_open(kx))) {
 		host->log(host, KANMON_LOG_ERR, "cannot listen to XFRM events: %s", strerror(-err));
 		kx_nl_close(&kx->nl);
+		kx_route_close(kx);
 		free(kx);
 		return err;
 	}
@@ -258,12 +274,17 @@ void kx_close(struct kx *kx)
 	if (!kx)
 		return;
 	kx_events_close(kx);
-	/* policies first: no packet may meet a policy whose SA is already gone */
+	/* routes first: a route without its policy would send the clients'
+	 * traffic in the clear; then policies: no packet may meet a policy
+	 * whose SA is already gone */
+	size_t nr = kx_route_close(kx);
 	size_t np = kx_policy_flush_owned(kx);
 	size_t ns = kx_sa_flush_owned(kx);
 	if (np || ns)
 		kx->host->log(kx->host, KANMON_LOG_INFO, "removed %zu SA(s) and %zu XFRM polic%s installed by kanmon", ns,
 			      np, np == 1 ? "y" : "ies");
+	if (nr)
+		kx->host->log(kx->host, KANMON_LOG_INFO, "removed %zu route%s installed by kanmon", nr, nr == 1 ? "" : "s");
 	/* whatever could not be removed is forgotten, never retried blindly */
 	struct kx_node *n;
 	while ((n = kx_tab_pop(&kx->pols)))
@@ -290,6 +311,7 @@ static int kx_init(const struct kanmon_host *host, const struct kanmon_conf *con
 	struct kx_config cfg = {
 		.natt_port = (uint16_t)host->conf_int(conf, "natt_port"),
 		.replay_window = (uint32_t)host->conf_int(conf, "replay_window"),
+		.routes = host->conf_bool(conf, "routes"),
 	};
 	struct kx *kx;
 	if ((err = kx_open(host, &cfg, &kx)))

@@ -472,6 +472,7 @@ int kx_add_policy(void *be, const struct kanmon_policy_id *id, const struct kanm
 		err = refused;
 		goto out;
 	}
+	bool default_route = false;
 	for (size_t i = 0; i < n; i++) {
 		struct kx_pol_rec *rec = calloc(1, sizeof(*rec));
 		if (rec) {
@@ -482,8 +483,17 @@ int kx_add_policy(void *be, const struct kanmon_policy_id *id, const struct kanm
 			/* the policy stays in the kernel untracked: say so, it will not be removed at stop */
 			h->log(h, KANMON_LOG_ERR, "out of memory tracking %s: it will not be removed at stop", NAME());
 			free(rec);
+			continue;
+		}
+		/* after the policy: a route alone would carry the traffic in the clear */
+		if (kx_route_applies(kx, &rec->k, p)) {
+			default_route |= !rec->k.sel.plen_d;
+			rec->routed = kx_route_hold(kx, &rec->k.sel, p);
 		}
 	}
+	if (default_route)
+		h->log(h, KANMON_LOG_NOTICE, "not routing the default route of %s: route its destinations yourself",
+		       NAME());
 	if (h->log_enabled(h, KANMON_LOG_DEBUG))
 		h->log(h, KANMON_LOG_DEBUG, "installed %s reqid %u as %zu XFRM polic%s", NAME(), p->reqid, n,
 		       n == 1 ? "y" : "ies");
@@ -516,6 +526,15 @@ int kx_del_policy(void *be, const struct kanmon_policy_id *id)
 		h->log(h, KANMON_LOG_DEBUG, "not removing %s: not installed by kanmon", name);
 		free(keys);
 		return -ENOENT;
+	}
+	/* routes before their policies: without the policy a route would carry
+	 * the traffic in the clear (xfrm_route.c) */
+	for (size_t i = 0; i < m; i++) {
+		struct kx_pol_rec *rec = (struct kx_pol_rec *)(void *)kx_tab_find(&kx->pols, &keys[i]);
+		if (rec->routed) {
+			kx_route_release(kx, &rec->k.sel);
+			rec->routed = false;
+		}
 	}
 	int *errs = calloc(m, sizeof(int));
 	err = errs ? delete_keys(kx, keys, NULL, m, errs) : -ENOMEM;

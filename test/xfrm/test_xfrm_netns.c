@@ -4,7 +4,8 @@
  * scratch network namespace of its own (Check forks every test; the fixture
  * unshares). The host has XFRM but no ESP: policies, SPI allocation, events
  * and ownership work here; SAs cannot be added, which makes the host the
- * "no ESP" case for the refusal messages. Needs root; exits 77 otherwise.
+ * "no ESP" case for the refusal messages. Routes for outbound tunnel
+ * policies (xfrm_route.c) need no ESP either. Needs root; exits 77 otherwise.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -203,6 +204,118 @@ START_TEST(policy_all_or_nothing)
 }
 END_TEST
 
+/* kx again, with the routes setting */
+static void reopen(bool routes)
+{
+	kx_close(kx);
+	struct kx_config cfg = { .natt_port = 4500, .replay_window = 32, .routes = routes };
+	ck_assert_int_eq(kx_open(th_host(th), &cfg, &kx), 0);
+}
+
+/* the outer path: v0 192.0.2.1/24 on link with the peer 192.0.2.2, 198.51.100.0/24 via a gateway */
+static void outer_link(void)
+{
+	sh("ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && "
+	   "ip addr add 192.0.2.1/24 dev v0 && ip route add 198.51.100.0/24 via 192.0.2.254 dev v0");
+}
+
+#define ROUTES4 "ip -4 route show proto 75"
+#define ROUTES6 "ip -6 route show proto 75"
+
+START_TEST(routes_follow_the_outer_path)
+{
+	outer_link();
+	struct kanmon_policy_id id, in, fwd, id2, gw, split, v6, def;
+	struct kanmon_policy_params p, p2, pgw;
+	/* the setting off (the test default here): policies only */
+	policy(&id, &p, KANMON_SA_OUT, "0.0.0.0", "255.255.255.255", "203.0.113.7", "203.0.113.7", 7);
+	ck_assert_int_eq(ops->add_policy(kx, &id, &p), 0);
+	ck_assert_int_eq(count(ROUTES4, "dev"), 0);
+	reopen(true);
+	ck_assert_int_eq(count("ip xfrm policy", "dir"), 0);
+	/* a client's VIP: on-link towards the (NATed) peer, whatever the source selector */
+	ck_assert_int_eq(ops->add_policy(kx, &id, &p), 0);
+	ck_assert_int_eq(count(ROUTES4, "203.0.113.7 dev v0 scope link"), 1);
+	/* in and fwd policies get none */
+	policy(&in, &p2, KANMON_SA_IN, "203.0.113.7", "203.0.113.7", "0.0.0.0", "255.255.255.255", 7);
+	ck_assert_int_eq(ops->add_policy(kx, &in, &p2), 0);
+	fwd = in;
+	fwd.dir = KANMON_SA_FWD;
+	ck_assert_int_eq(ops->add_policy(kx, &fwd, &p2), 0);
+	ck_assert_int_eq(count(ROUTES4, "dev"), 1);
+	/* a second policy to the same VIP shares the route; it goes with the last one */
+	policy(&id2, &p2, KANMON_SA_OUT, "10.1.0.0", "10.1.0.255", "203.0.113.7", "203.0.113.7", 8);
+	ck_assert_int_eq(ops->add_policy(kx, &id2, &p2), 0);
+	ck_assert_int_eq(count(ROUTES4, "dev"), 1);
+	ck_assert_int_eq(ops->del_policy(kx, &id), 0);
+	ck_assert_int_eq(count(ROUTES4, "203.0.113.7 dev v0"), 1);
+	ck_assert_int_eq(ops->del_policy(kx, &id2), 0);
+	ck_assert_int_eq(count(ROUTES4, "dev"), 0);
+	/* a peer behind a gateway: the route goes via that gateway */
+	policy(&gw, &pgw, KANMON_SA_OUT, "0.0.0.0", "255.255.255.255", "10.9.0.0", "10.9.255.255", 9);
+	addr(&pgw.dst, "198.51.100.7");
+	ck_assert_int_eq(ops->add_policy(kx, &gw, &pgw), 0);
+	ck_assert_int_eq(count(ROUTES4, "10.9.0.0/16 via 192.0.2.254 dev v0"), 1);
+	/* a range: one route per prefix, as the policies */
+	policy(&split, &p2, KANMON_SA_OUT, "0.0.0.0", "255.255.255.255", "10.1.0.5", "10.1.0.10", 10);
+	ck_assert_int_eq(ops->add_policy(kx, &split, &p2), 0);
+	ck_assert_int_eq(count(ROUTES4, "10.1.0.6/31 dev v0"), 1);
+	ck_assert_int_eq(count(ROUTES4, "10.1.0."), 4);
+	/* IPv6 inside an IPv4 tunnel: on-link through the outer interface (no v4 next hop) */
+	policy(&v6, &p2, KANMON_SA_OUT, "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db8:113::5",
+	       "2001:db8:113::5", 11);
+	ck_assert_int_eq(ops->add_policy(kx, &v6, &p2), 0);
+	ck_assert_int_eq(count(ROUTES6, "2001:db8:113::5 dev v0"), 1);
+	/* never a default route */
+	policy(&def, &p2, KANMON_SA_OUT, "10.1.0.0", "10.1.0.255", "0.0.0.0", "255.255.255.255", 12);
+	ck_assert_int_eq(ops->add_policy(kx, &def, &p2), 0);
+	ck_assert_int_eq(count(ROUTES4, "default"), 0);
+	ck_assert(th_logged(th, "not routing the default route of policy out 10.1.0.0-10.1.0.255 -> "
+				"0.0.0.0-255.255.255.255"));
+	ck_assert_int_eq(count(ROUTES4, "dev"), 5);
+	/* del_policy takes its routes; close the rest */
+	ck_assert_int_eq(ops->del_policy(kx, &split), 0);
+	ck_assert_int_eq(count(ROUTES4, "dev"), 1);
+	kx_close(kx);
+	kx = NULL;
+	ck_assert_int_eq(count(ROUTES4, "dev"), 0);
+	ck_assert_int_eq(count(ROUTES6, "dev"), 0);
+	ck_assert_msg(th_logged(th, "removed 2 routes installed by kanmon"), "%s", th_log_dump(th));
+	/* the topology's own routes are untouched */
+	ck_assert_int_eq(count("ip -4 route", "198.51.100.0/24 via 192.0.2.254"), 1);
+}
+END_TEST
+
+START_TEST(routes_foreign_stale_unreachable)
+{
+	outer_link();
+	/* someone else's route to a VIP, and a stale one of ours (a killed kanmond) */
+	sh("ip route add 203.0.113.9/32 dev v0 && ip route add 203.0.113.10/32 dev lo proto 75");
+	reopen(true);
+	struct kanmon_policy_id a, b, c;
+	struct kanmon_policy_params p;
+	policy(&a, &p, KANMON_SA_OUT, "0.0.0.0", "255.255.255.255", "203.0.113.9", "203.0.113.9", 7);
+	ck_assert_int_eq(ops->add_policy(kx, &a, &p), 0);
+	ck_assert(th_logged(th, "not routing 203.0.113.9/32 dev v0: a route to it exists already (not kanmon's)"));
+	policy(&b, &p, KANMON_SA_OUT, "0.0.0.0", "255.255.255.255", "203.0.113.10", "203.0.113.10", 8);
+	ck_assert_int_eq(ops->add_policy(kx, &b, &p), 0);
+	ck_assert_int_eq(count(ROUTES4, "203.0.113.10 dev v0"), 1);
+	ck_assert_int_eq(count(ROUTES4, "dev lo"), 0);
+	/* a peer without a route: the policy stays, the route is a warning */
+	policy(&c, &p, KANMON_SA_OUT, "0.0.0.0", "255.255.255.255", "203.0.113.11", "203.0.113.11", 9);
+	addr(&p.dst, "100.64.0.1");
+	ck_assert_int_eq(ops->add_policy(kx, &c, &p), 0);
+	ck_assert(th_logged(th, "no route for 203.0.113.11/32: the tunnel's peer 100.64.0.1 is unreachable"));
+	ck_assert_int_eq(count("ip xfrm policy", "dir out"), 3);
+	ck_assert_int_eq(ops->del_policy(kx, &a), 0);
+	ck_assert_int_eq(ops->del_policy(kx, &b), 0);
+	ck_assert_int_eq(ops->del_policy(kx, &c), 0);
+	/* the foreign route stays, ours is gone */
+	ck_assert_int_eq(count("ip -4 route", "203.0.113.9 dev v0"), 1);
+	ck_assert_int_eq(count("ip -4 route", "203.0.113.10"), 0);
+}
+END_TEST
+
 static bool kernel_has_esp(void)
 {
 	char why[512];
@@ -259,6 +372,8 @@ START_TEST(descriptor)
 	ck_assert_ptr_null(kanmon_plugin.provides[1]);
 	ck_assert_str_eq(kanmon_plugin.settings[0].name, "natt_port");
 	ck_assert_str_eq(kanmon_plugin.settings[0].def, "4500");
+	ck_assert_str_eq(kanmon_plugin.settings[2].name, "routes");
+	ck_assert_str_eq(kanmon_plugin.settings[2].def, "true");
 }
 END_TEST
 
@@ -351,6 +466,8 @@ int main(void)
 	tcase_add_test(tc, policies_installed_and_removed);
 	tcase_add_test(tc, foreign_policies_and_sas_untouched);
 	tcase_add_test(tc, policy_all_or_nothing);
+	tcase_add_test(tc, routes_follow_the_outer_path);
+	tcase_add_test(tc, routes_foreign_stale_unreachable);
 	tcase_add_test(tc, no_esp_refusal_message);
 	tcase_add_test(tc, probe_and_init_refuse_without_esp);
 	tcase_add_test(tc, descriptor);

@@ -100,6 +100,12 @@ static int64_t h_conf_int(const struct kanmon_conf *c, const char *path)
 	return 0;
 }
 
+/* booleans live in the same table: non-zero is true, unset is false */
+static bool h_conf_bool(const struct kanmon_conf *c, const char *path)
+{
+	return h_conf_int(c, path) != 0;
+}
+
 static int h_register(const struct kanmon_host *h, const struct kanmon_sa_ops *ops, void *be)
 {
 	struct th *t = of(h);
@@ -160,6 +166,7 @@ struct th *th_new(struct ev_loop *loop, const char *name, bool echo)
 	t->host.watch_free = ev_watch_free;
 	t->host.post = h_post;
 	t->host.conf_int = h_conf_int;
+	t->host.conf_bool = h_conf_bool;
 	t->host.sa_register_backend = h_register;
 	t->host.sa_backend = h_backend;
 	t->host.sa_event = h_sa_event;

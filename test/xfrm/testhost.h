@@ -24,7 +24,7 @@ void th_free(struct th *t);
 const struct kanmon_host *th_host(struct th *t);
 struct ev_loop *th_loop(struct th *t);
 
-/* settings: integers only (what kernel-xfrm has); unknown keys read as 0 */
+/* settings: integers (booleans: non-zero); unknown keys read as 0 (false) */
 void th_set_int(struct th *t, const char *key, int64_t v);
 const struct kanmon_conf *th_conf(struct th *t);
 /* what host->net_fds() answers for port */
