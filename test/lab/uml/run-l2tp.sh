@@ -33,6 +33,10 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$PROFILE" ] || usage
 PF=$LAB/profiles/$PROFILE.sh
+# IKEv2 profiles and scenarios (no PROFILE_KIND=l2tp) have a runner of their own
+if ! grep -qs '^PROFILE_KIND=l2tp' "$PF"; then
+	exec sh "$HERE/run-ikev2.sh" "$PROFILE" --server "$ADAPTER" ${KEEP:+--keep}
+fi
 [ -r "$PF" ] || { echo "run-l2tp: no profile $PF" >&2; exit 2; }
 . "$PF"
 [ "${PROFILE_KIND:-}" = l2tp ] || { echo "run-l2tp: $PROFILE is not an L2TP profile" >&2; exit 2; }
