@@ -57,9 +57,17 @@ else
 	[ -z "$NS" ] || ip -n "$NS" link set lo up
 fi
 
+# alive PID: running, not a zombie (field 3 of /proc/PID/stat)
+alive() {
+	_s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	_s=${_s##*) }
+	[ "${_s%% *}" != Z ]
+}
+
 ready() {
-	kill -0 "$KPID" 2>/dev/null || return 2
-	grep -q "ready in" "$1" 2>/dev/null
+	alive "$KPID" || return 2
+	# (grep says 2 while the log does not exist yet: that is "not yet", 1)
+	grep -q "ready in" "$1" 2>/dev/null || return 1
 }
 
 rc=0
@@ -98,7 +106,9 @@ for conf in "$@"; do
 		sleep 0.05
 	done
 	if [ $r -ne 0 ]; then
-		echo "FAIL kanmond $name did not start ($([ $r -eq 2 ] && echo "it exited" || echo "not ready within 5 s")):"
+		krc=0
+		[ $r -eq 1 ] || wait "$KPID" || krc=$?
+		echo "FAIL kanmond $name did not start ($([ $r -eq 2 ] && echo "it exited with status $krc" || echo "not ready within 5 s")):"
 		sed 's/^/     /' "$d/s/log" | tail -n 20
 		rc=1
 		kill -KILL "$KPID" 2>/dev/null
@@ -107,6 +117,12 @@ for conf in "$@"; do
 		continue
 	fi
 	kill -TERM "$KPID"
+	i=0
+	while alive "$KPID" && [ $i -lt 200 ]; do	# bounded: 10 s
+		i=$((i + 1))
+		sleep 0.05
+	done
+	alive "$KPID" && kill -KILL "$KPID"
 	krc=0
 	wait "$KPID" || krc=$?
 	KPID=

@@ -184,7 +184,7 @@ do_sessions() {
 # kanmonctl --json leases (from the store when kanmond is not running)
 # -> VIP online|offline IDENTITY
 do_leases() {
-	_j=$(ctl --json leases 2>/dev/null) || _j=$(ctl --json leases --offline) || return 1
+	_j=$(ctl --json leases 2>/dev/null) || _j=$(ctl --json leases --offline 2>/dev/null) || return 1
 	printf '%s\n' "$_j" | jq -r '.leases[] | select(.state == "online" or .state == "offline") |
 		"\(.address) \(.state) \(.identity)"'
 }
