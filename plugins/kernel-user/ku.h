@@ -87,7 +87,8 @@ struct ku_sa {
 
 struct ku_pol {
 	struct ku_hnode h_vip;		/* ku->pol_vip when dst is one address */
-	struct ku_pol *next;		/* ku->pols: every policy, by priority */
+	struct ku_hnode h_key;		/* ku->pol_key: by (dir, selectors, mark, if_id) */
+	struct ku_pol *next, *prev;	/* ku->pols: every policy, by priority */
 	enum kanmon_sa_dir dir;
 	enum kanmon_sa_mode mode;
 	struct ku_sel src, dst;
@@ -160,8 +161,8 @@ struct ku {
 	bool tq_armed;
 	/* tables (ku_table.c) */
 	pthread_rwlock_t lock;
-	struct ku_htab by_spi, by_id, by_reqid, pol_vip;
-	struct ku_pol *pols;
+	struct ku_htab by_spi, by_id, by_reqid, pol_vip, pol_key;
+	struct ku_pol *pols, *pols_tail;
 	size_t n_sa, n_pol, n_range_pol;
 	/* I/O */
 	int tun_fds[KU_MAX_THREADS];
@@ -207,7 +208,7 @@ struct ku_sa *ku_sa_by_reqid(const struct ku *ku, uint32_t reqid);
 struct ku_pol *ku_pol_lookup(const struct ku *ku, int family, const uint8_t *src, const uint8_t *dst,
 			     uint8_t proto, uint16_t sport, uint16_t dport);
 struct ku_pol *ku_pol_find(const struct ku *ku, const struct kanmon_policy_id *id);
-void ku_pol_insert(struct ku *ku, struct ku_pol *p);
+int ku_pol_insert(struct ku *ku, struct ku_pol *p);
 void ku_pol_remove(struct ku *ku, struct ku_pol *p);
 
 /* ku_sad.c: the SA backend ops, lifetimes, events */

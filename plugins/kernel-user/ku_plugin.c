@@ -63,6 +63,7 @@ static void ku_fini(void *state)
 	ku_htab_free(&ku->by_id);
 	ku_htab_free(&ku->by_reqid);
 	ku_htab_free(&ku->pol_vip);
+	ku_htab_free(&ku->pol_key);
 	ku_worker_free(ku->loopw);
 	ku_transport_fini();
 	pthread_rwlock_destroy(&ku->lock);
@@ -90,7 +91,7 @@ static int ku_init(const struct kanmon_host *h, const struct kanmon_conf *conf, 
 	pthread_mutex_init(&ku->note_lock, NULL);
 	ku->notes_tail = &ku->notes;
 	if (ku_htab_init(&ku->by_spi, 64) || ku_htab_init(&ku->by_id, 64) || ku_htab_init(&ku->by_reqid, 64) ||
-	    ku_htab_init(&ku->pol_vip, 64) || ku_transport_init())
+	    ku_htab_init(&ku->pol_vip, 64) || ku_htab_init(&ku->pol_key, 64) || ku_transport_init())
 		goto fail;
 	if (!(ku->loopw = ku_worker_new(ku, 0, -1, true)))
 		goto fail;

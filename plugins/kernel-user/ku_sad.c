@@ -436,7 +436,7 @@ static int ku_add_policy(void *be, const struct kanmon_policy_id *id, const stru
 	if (ku_pol_find(ku, id))
 		err = -EEXIST;
 	else
-		ku_pol_insert(ku, pol);
+		err = ku_pol_insert(ku, pol);
 	pthread_rwlock_unlock(&ku->lock);
 	if (err)
 		free(pol);

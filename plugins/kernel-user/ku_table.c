@@ -227,40 +227,77 @@ static bool sel_eq(const struct ku_sel *a, const struct ku_sel *b)
 	return !memcmp(a, b, sizeof(*a));
 }
 
+/* hash of what names a policy (XFRM's policy key) */
+static uint32_t pol_key_hash(enum kanmon_sa_dir dir, const struct ku_sel *src, const struct ku_sel *dst, uint32_t mark,
+			     uint32_t mark_mask, uint32_t if_id)
+{
+	uint32_t h = ku_hash32((uint32_t)dir ^ (mark * 31u) ^ (mark_mask * 17u) ^ (if_id * 7u));
+	const struct ku_sel *sels[2] = { src, dst };
+	for (int k = 0; k < 2; k++) {
+		const struct ku_sel *x = sels[k];
+		h = ku_hash32(h ^ ((uint32_t)x->family << 8 | x->proto) ^ ((uint32_t)x->pfrom << 16 | x->pto));
+		h ^= ku_hash_addr(x->family ? x->family : AF_INET, x->from);
+		h = ku_hash32(h ^ ku_hash_addr(x->family ? x->family : AF_INET, x->to));
+	}
+	return h;
+}
+
 struct ku_pol *ku_pol_find(const struct ku *ku, const struct kanmon_policy_id *id)
 {
 	struct ku_sel s, d;
 	ku_sel_from_ts(&s, &id->src_ts);
 	ku_sel_from_ts(&d, &id->dst_ts);
-	for (struct ku_pol *p = ku->pols; p; p = p->next)
-		if (p->dir == id->dir && sel_eq(&p->src, &s) && sel_eq(&p->dst, &d) && p->mark == id->mark &&
-		    p->mark_mask == id->mark_mask && p->if_id == id->if_id)
+	uint32_t h = pol_key_hash(id->dir, &s, &d, id->mark, id->mark_mask, id->if_id);
+	for (struct ku_hnode *n = ku_htab_first(&ku->pol_key, h); n; n = n->next) {
+		struct ku_pol *p = (struct ku_pol *)(void *)((char *)n - offsetof(struct ku_pol, h_key));
+		if (n->hash == h && p->dir == id->dir && sel_eq(&p->src, &s) && sel_eq(&p->dst, &d) &&
+		    p->mark == id->mark && p->mark_mask == id->mark_mask && p->if_id == id->if_id)
 			return p;
+	}
 	return NULL;
 }
 
-void ku_pol_insert(struct ku *ku, struct ku_pol *p)
+int ku_pol_insert(struct ku *ku, struct ku_pol *p)
 {
-	/* lower priority value first, as XFRM orders them */
-	struct ku_pol **pp = &ku->pols;
-	while (*pp && (*pp)->priority <= p->priority)
-		pp = &(*pp)->next;
-	p->next = *pp;
-	*pp = p;
+	int err = ku_htab_add(&ku->pol_key, &p->h_key,
+			      pol_key_hash(p->dir, &p->src, &p->dst, p->mark, p->mark_mask, p->if_id));
+	if (err)
+		return err;
+	/* lower priority value first, as XFRM orders them; equal ones in arrival
+	 * order, so the common case (all the same priority) appends in O(1) */
+	struct ku_pol *after = ku->pols_tail;
+	while (after && after->priority > p->priority)
+		after = after->prev;
+	p->prev = after;
+	p->next = after ? after->next : ku->pols;
+	if (p->next)
+		p->next->prev = p;
+	else
+		ku->pols_tail = p;
+	if (after)
+		after->next = p;
+	else
+		ku->pols = p;
 	ku->n_pol++;
 	p->vip = p->dir == KANMON_SA_OUT && ku_sel_single(&p->dst) &&
 		 !ku_htab_add(&ku->pol_vip, &p->h_vip, ku_hash_addr(p->dst.family, p->dst.from));
 	if (!p->vip)
 		ku->n_range_pol++;
+	return 0;
 }
 
 void ku_pol_remove(struct ku *ku, struct ku_pol *p)
 {
-	struct ku_pol **pp = &ku->pols;
-	while (*pp && *pp != p)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = p->next;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		ku->pols = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		ku->pols_tail = p->prev;
+	p->next = p->prev = NULL;
+	ku_htab_del(&ku->pol_key, &p->h_key);
 	ku->n_pol--;
 	if (p->vip)
 		ku_htab_del(&ku->pol_vip, &p->h_vip);

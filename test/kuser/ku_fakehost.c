@@ -114,7 +114,7 @@ struct ku *fake_ku_new(void)
 	pthread_mutex_init(&ku->note_lock, NULL);
 	ku->notes_tail = &ku->notes;
 	if (ku_htab_init(&ku->by_spi, 16) || ku_htab_init(&ku->by_id, 16) || ku_htab_init(&ku->by_reqid, 16) ||
-	    ku_htab_init(&ku->pol_vip, 16) || ku_transport_init() || !(ku->loopw = ku_worker_new(ku, 0, -1, true))) {
+	    ku_htab_init(&ku->pol_vip, 16) || ku_htab_init(&ku->pol_key, 16) || ku_transport_init() || !(ku->loopw = ku_worker_new(ku, 0, -1, true))) {
 		fake_ku_free(ku);
 		return NULL;
 	}
@@ -130,6 +130,7 @@ void fake_ku_free(struct ku *ku)
 	ku_htab_free(&ku->by_id);
 	ku_htab_free(&ku->by_reqid);
 	ku_htab_free(&ku->pol_vip);
+	ku_htab_free(&ku->pol_key);
 	ku_worker_free(ku->loopw);
 	ku_transport_fini();
 	pthread_rwlock_destroy(&ku->lock);

@@ -716,6 +716,51 @@ START_TEST(tables_and_policies)
 	ck_assert_int_eq(ku_sa_ops.del_policy(ku, &pid), 0);
 	ck_assert_int_eq(ku_sa_ops.del_policy(ku, &pid), -ENOENT);
 	ck_assert_ptr_null(ku_pol_lookup(ku, AF_INET, src, d1, 6, 1000, 80));
+
+	/* overlapping ranges: the lower priority value wins whatever the order they came in;
+	 * equal priorities keep their arrival order; removal from the middle keeps the order */
+	static const uint32_t prio[] = { 50, 10, 30, 10, 40 };
+	struct kanmon_policy_id ov[5];
+	for (uint32_t i = 0; i < 5; i++) {
+		ov[i] = rid;
+		char lo[16];
+		snprintf(lo, sizeof(lo), "10.0.%u.0", i);
+		ts_v4(&ov[i].dst_ts, lo, "10.255.255.255");	/* each covers 10.0.4.1 */
+		pp.priority = prio[i];
+		pp.reqid = 100 + i;
+		ck_assert_int_eq(ku_sa_ops.add_policy(ku, &ov[i], &pp), 0);
+	}
+	uint8_t d4[4] = { 10, 0, 4, 1 };
+	p = ku_pol_lookup(ku, AF_INET, src, d4, 6, 1000, 80);
+	ck_assert_uint_eq(p->reqid, 101);	/* priority 10, first of the two */
+	ck_assert_int_eq(ku_sa_ops.del_policy(ku, &ov[1]), 0);
+	ck_assert_uint_eq(ku_pol_lookup(ku, AF_INET, src, d4, 6, 1000, 80)->reqid, 103);
+	ck_assert_int_eq(ku_sa_ops.del_policy(ku, &ov[3]), 0);
+	ck_assert_uint_eq(ku_pol_lookup(ku, AF_INET, src, d4, 6, 1000, 80)->reqid, 102);	/* 30 */
+	for (uint32_t i = 0; i < 5; i++)
+		if (i != 1 && i != 3)
+			ck_assert_int_eq(ku_sa_ops.del_policy(ku, &ov[i]), 0);
+	/* 30,000 VIP policies (10,000 clients x out/in/fwd): found, removed, none left behind */
+	for (uint32_t i = 0; i < 30000; i++) {
+		struct kanmon_policy_id v = pid;
+		char vip[16];
+		snprintf(vip, sizeof(vip), "100.%u.%u.%u", 64 + (i / 3 >> 16), (i / 3 >> 8) & 255, (i / 3) & 255);
+		v.dir = i % 3 == 0 ? KANMON_SA_OUT : i % 3 == 1 ? KANMON_SA_IN : KANMON_SA_FWD;
+		ts_v4(&v.dst_ts, vip, vip);
+		pp.priority = 0;
+		ck_assert_int_eq(ku_sa_ops.add_policy(ku, &v, &pp), 0);
+	}
+	ck_assert_uint_eq(ku->n_pol, 30001);
+	for (uint32_t i = 0; i < 30000; i++) {
+		struct kanmon_policy_id v = pid;
+		char vip[16];
+		snprintf(vip, sizeof(vip), "100.%u.%u.%u", 64 + (i / 3 >> 16), (i / 3 >> 8) & 255, (i / 3) & 255);
+		v.dir = i % 3 == 0 ? KANMON_SA_OUT : i % 3 == 1 ? KANMON_SA_IN : KANMON_SA_FWD;
+		ts_v4(&v.dst_ts, vip, vip);
+		ck_assert_int_eq(ku_sa_ops.del_policy(ku, &v), 0);
+	}
+	ck_assert_uint_eq(ku->n_pol, 1);
+	ck_assert_uint_eq(ku->pol_vip.n, 0);
 	fake_ku_free(ku);
 }
 END_TEST
