@@ -123,7 +123,8 @@ struct ikev2_child {
 	struct ikev2_suite suite;		/* ESP */
 	uint32_t spi_in, spi_out;		/* network order: ours (we receive), the client's */
 	uint32_t reqid;
-	struct ikev2_ts_set tsi, tsr;		/* narrowed: the client's side, ours */
+	struct ikev2_ts_set *tsi, *tsr;		/* narrowed: the client's side, ours; allocated
+						 * for their n selectors only (ikev2_ts_dup) */
 	struct sockaddr_storage local, peer;	/* outer addresses as installed */
 	uint16_t encap_port;			/* the client's UDP port, 0 = raw ESP */
 	bool in_installed, out_installed;

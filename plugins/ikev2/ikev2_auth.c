@@ -434,6 +434,11 @@ void ikev2_auth_request(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 		ikev2_gen_notify(&g, 0, NULL, 0, IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);
 	int err = ikev2_send_protected(ctx, sa, IKEV2_EXCH_IKE_AUTH, m->msgid, &g);
 	free(out);
+	/* what AUTH signed is no longer needed: ~0.7 KiB less per client */
+	free(sa->init_req);
+	free(sa->init_resp);
+	sa->init_req = sa->init_resp = NULL;
+	sa->init_req_len = sa->init_resp_len = 0;
 	if (err)
 		ctx->host->log(ctx->host, KANMON_LOG_ERR, "client %s: IKE_AUTH answer not sent: %s", sa->peer_str,
 			       strerror(-err));

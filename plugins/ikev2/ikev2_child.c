@@ -68,6 +68,8 @@ static void child_free(struct ikev2_child *c)
 {
 	if (!c)
 		return;
+	free(c->tsi);
+	free(c->tsr);
 	gnutls_memset(c, 0, sizeof(*c));
 	free(c);
 }
@@ -172,9 +174,9 @@ static int install(struct ikev2 *ctx, struct ikev2_sa *sa, struct ikev2_child *c
 	 * check of kernel-user enforces); several (dual stack: a v4 and a v6
 	 * virtual IP on one SA) are left to the in/fwd policies, as strongSwan
 	 * leaves tunnel-mode XFRM selectors empty. */
-	if (c->tsi.n == 1 && c->tsr.n == 1) {
-		p.local_ts = c->tsr.ts[0];
-		p.remote_ts = c->tsi.ts[0];
+	if (c->tsi->n == 1 && c->tsr->n == 1) {
+		p.local_ts = c->tsr->ts[0];
+		p.remote_ts = c->tsi->ts[0];
 	}
 	if (c->encap_port) {
 		p.encap_sport = c->encap_port;
@@ -196,14 +198,14 @@ static int install(struct ikev2 *ctx, struct ikev2_sa *sa, struct ikev2_child *c
 	c->out_installed = true;
 	if (sa->pol)
 		return 0;	/* a rekeyed CHILD SA: the policies (same reqid) stay */
-	sa->pol = calloc(c->tsi.n * c->tsr.n * 3, sizeof(*sa->pol));
+	sa->pol = calloc(c->tsi->n * c->tsr->n * 3, sizeof(*sa->pol));
 	if (!sa->pol)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->tsi.n; i++)
-		for (size_t r = 0; r < c->tsr.n; r++)
-			if ((err = add_policy(ctx, sa, c, KANMON_SA_OUT, &c->tsr.ts[r], &c->tsi.ts[i])) ||
-			    (err = add_policy(ctx, sa, c, KANMON_SA_IN, &c->tsi.ts[i], &c->tsr.ts[r])) ||
-			    (err = add_policy(ctx, sa, c, KANMON_SA_FWD, &c->tsi.ts[i], &c->tsr.ts[r])))
+	for (size_t i = 0; i < c->tsi->n; i++)
+		for (size_t r = 0; r < c->tsr->n; r++)
+			if ((err = add_policy(ctx, sa, c, KANMON_SA_OUT, &c->tsr->ts[r], &c->tsi->ts[i])) ||
+			    (err = add_policy(ctx, sa, c, KANMON_SA_IN, &c->tsi->ts[i], &c->tsr->ts[r])) ||
+			    (err = add_policy(ctx, sa, c, KANMON_SA_FWD, &c->tsi->ts[i], &c->tsr->ts[r])))
 				return err;
 	return 0;
 }
@@ -215,7 +217,7 @@ int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev
 	const struct ikev2_payload *sap = ikev2_chain_find(req, IKEV2_PL_SA, NULL);
 	const struct ikev2_payload *tsip = ikev2_chain_find(req, IKEV2_PL_TSI, NULL);
 	const struct ikev2_payload *tsrp = ikev2_chain_find(req, IKEV2_PL_TSR, NULL);
-	struct ikev2_ts_set offered_i, offered_r, allowed_i;
+	struct ikev2_ts_set offered_i, offered_r, allowed_i, narrowed_i, narrowed_r;
 	struct ikev2_child *c = NULL;
 	uint8_t km[CHILD_KEYMAT_MAX];
 	size_t e_len = 0, a_len = 0;
@@ -268,7 +270,8 @@ int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev
 		goto fail;
 	}
 	allowed_tsi(sa, &allowed_i);
-	if (!ikev2_ts_narrow(&offered_i, &allowed_i, &c->tsi) || !ikev2_ts_narrow(&offered_r, &ctx->split, &c->tsr)) {
+	if (!ikev2_ts_narrow(&offered_i, &allowed_i, &narrowed_i) ||
+	    !ikev2_ts_narrow(&offered_r, &ctx->split, &narrowed_r)) {
 		static char buf[600];
 		char a[250], b[250];
 		ikev2_ts_describe(&offered_i, a, sizeof(a));
@@ -277,6 +280,10 @@ int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev
 		*why = buf;
 		*notify = IKEV2_N_TS_UNACCEPTABLE;
 		err = -EINVAL;
+		goto fail;
+	}
+	if (!(c->tsi = ikev2_ts_dup(&narrowed_i)) || !(c->tsr = ikev2_ts_dup(&narrowed_r))) {
+		err = -ENOMEM;
 		goto fail;
 	}
 	/* the client's inbound SPI is what we send to */
@@ -323,8 +330,8 @@ int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev
 	struct ikev2_suite answer = c->suite;
 	memcpy(answer.spi, &c->spi_in, 4);
 	ikev2_gen_sa(g, &answer);
-	ikev2_gen_ts(g, IKEV2_PL_TSI, &c->tsi);
-	ikev2_gen_ts(g, IKEV2_PL_TSR, &c->tsr);
+	ikev2_gen_ts(g, IKEV2_PL_TSI, c->tsi);
+	ikev2_gen_ts(g, IKEV2_PL_TSR, c->tsr);
 	*out = c;
 	ctx->st.children++;
 	*notify = 0;
@@ -374,8 +381,10 @@ int ikev2_child_adopt(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2
 	if (!c)
 		return -ENOMEM;
 	/* same selectors, endpoints and reqid as the CHILD SA it replaces */
-	c->tsi = like->tsi;
-	c->tsr = like->tsr;
+	if (!(c->tsi = ikev2_ts_dup(like->tsi)) || !(c->tsr = ikev2_ts_dup(like->tsr))) {
+		ikev2_child_free(ctx, c);
+		return -ENOMEM;
+	}
 	c->local = like->local;
 	c->peer = like->peer;
 	c->encap_port = like->encap_port;

@@ -320,8 +320,8 @@ int ikev2_rekey_child_start(struct ikev2 *ctx, struct ikev2_sa *sa)
 	if (r->dh)
 		ikev2_gen_ke(&g, group, pub, pl);
 	/* our view: TSi is the initiator's side, now ours */
-	ikev2_gen_ts(&g, IKEV2_PL_TSI, &c->tsr);
-	ikev2_gen_ts(&g, IKEV2_PL_TSR, &c->tsi);
+	ikev2_gen_ts(&g, IKEV2_PL_TSI, c->tsr);
+	ikev2_gen_ts(&g, IKEV2_PL_TSR, c->tsi);
 	if ((err = ikev2_request(ctx, sa, IKEV2_EXCH_CREATE_CHILD_SA, IKEV2_REQ_REKEY_CHILD, &g))) {
 		sa->rekey = NULL;
 		goto fail;

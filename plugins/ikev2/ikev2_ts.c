@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "ikev2_ts.h"
@@ -341,4 +343,15 @@ size_t ikev2_ts_describe(const struct ikev2_ts_set *s, char *buf, size_t len)
 		at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? " " : "", one);
 	}
 	return at;
+}
+
+struct ikev2_ts_set *ikev2_ts_dup(const struct ikev2_ts_set *s)
+{
+	size_t n = s->n < IKEV2_MAX_TS ? s->n : IKEV2_MAX_TS;
+	struct ikev2_ts_set *d = malloc(offsetof(struct ikev2_ts_set, ts) + n * sizeof(s->ts[0]));
+	if (!d)
+		return NULL;
+	d->n = n;
+	memcpy(d->ts, s->ts, n * sizeof(s->ts[0]));
+	return d;
 }

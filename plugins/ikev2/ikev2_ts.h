@@ -49,6 +49,13 @@ void ikev2_gen_ts(struct ikev2_gen *g, uint8_t type, const struct ikev2_ts_set *
 size_t ikev2_ts_narrow(const struct ikev2_ts_set *offered, const struct ikev2_ts_set *allowed,
 		       struct ikev2_ts_set *out);
 
+/*
+ * A copy of s allocated for its s->n selectors only (what a CHILD SA keeps:
+ * one or two, not IKEV2_MAX_TS): never copy the result by value. NULL on
+ * -ENOMEM. free() it.
+ */
+struct ikev2_ts_set *ikev2_ts_dup(const struct ikev2_ts_set *s);
+
 /* A selector covering prefix addr/plen (any protocol, any port). */
 void ikev2_ts_from_prefix(struct kanmon_ts *ts, const struct sockaddr_storage *addr, unsigned plen);
 /* A selector for a single address (any protocol, any port). */
