@@ -131,6 +131,7 @@ case $RC in
 77) exit 77 ;;
 *)
 	_r=$(grep -E '^(FAIL|SKIP)' "$W/script.log" 2>/dev/null | tail -n 1)
+	_r=${_r#FAIL }
 	case $RC in
 	124) _r=${_r:-"the in-guest test ran out of time"} ;;
 	125) _r=${_r:-"UML did not finish (see console above)"} ;;
