@@ -206,7 +206,8 @@ static int route_msg(struct kx *kx, uint16_t type, uint16_t flags, const struct 
 	q.rt.rtm_dst_len = r->k.plen;
 	q.rt.rtm_table = RT_TABLE_MAIN;
 	q.rt.rtm_protocol = KX_RTPROT;	/* a delete matches only routes of this protocol */
-	q.rt.rtm_scope = r->gw_family ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	/* a delete of any scope: a stale route of ours may have had a gateway (or not) */
+	q.rt.rtm_scope = type == RTM_DELROUTE ? RT_SCOPE_NOWHERE : r->gw_family ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 	q.rt.rtm_type = RTN_UNICAST;
 	put_attr(&q, RTA_DST, r->k.dst, alen_of(r->k.family));
 	if (type == RTM_NEWROUTE) {
