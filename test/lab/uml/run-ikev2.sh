@@ -28,6 +28,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 LAB=$(cd "$HERE/.." && pwd)
+# shellcheck source=SCRIPTDIR/../lib/wait.sh
 . "$LAB/lib/wait.sh"
 
 usage() { echo "usage: run-ikev2.sh NAME [--server kanmon|strongswan] [--keep]" >&2; exit 2; }
@@ -92,6 +93,7 @@ fi
 T0=$(now_ms)
 W=$(mktemp -d /tmp/kanmon-uml-ikev2.XXXXXX) || exit 1
 UPID=
+# shellcheck disable=SC2317  # (called from the EXIT trap)
 cleanup() {
 	if [ -n "$UPID" ]; then kill -TERM "$UPID" 2>/dev/null; wait "$UPID" 2>/dev/null; fi
 	[ -n "$KEEP" ] || rm -rf "$W"
