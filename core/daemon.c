@@ -103,6 +103,8 @@ static int check_semantics(const struct daemon *dm, const struct conf *c, struct
 	if (!scratch || pools_from_conf(c, scratch, d))
 		bad++;
 	pool_set_free(scratch);
+	if (plugins_check(&dm->plugins, c, d))
+		bad++;
 	return bad ? -EINVAL : 0;
 }
 

@@ -519,6 +519,23 @@ static void reclaim(struct plugin *p)
 			 p->desc->name, left);
 }
 
+int plugins_check(const struct plugin_set *ps, const struct conf *c, struct diag *d)
+{
+	int bad = 0;
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct plugin *p = ps->v[i];
+		if (p->desc->size <= offsetof(struct kanmon_plugin, check) || !p->desc->check)
+			continue;
+		char err[512] = "", where[512];
+		if (!p->desc->check(&p->host, conf_group_of(c, p->desc->name), err, sizeof(err)))
+			continue;
+		conf_where(c, p->desc->name, where, sizeof(where));
+		diag_add(d, "%s: %s: %s", where, p->desc->name, err[0] ? err : "refused by the plugin");
+		bad++;
+	}
+	return bad ? -EINVAL : 0;
+}
+
 int plugins_init(struct plugin_set *ps, struct conf *c, struct diag *d)
 {
 	for (size_t i = 0; i < ps->n; i++) {

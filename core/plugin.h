@@ -53,6 +53,12 @@ struct plugin_set {
  */
 int plugins_load(struct plugin_set *ps, const char *dir, const char *const *names,
 		 const char *const *where, size_t n, struct diag *d);
+/*
+ * Each plugin's check() on its group of `c` (settings the schema cannot
+ * judge); problems go to d with file and line. 0 or -EINVAL.
+ */
+int plugins_check(const struct plugin_set *ps, const struct conf *c, struct diag *d);
+
 /* Load one file and check its descriptor only (--help-config, tests). */
 int plugin_open(const char *path, struct plugin **out, struct diag *d);
 void plugin_close(struct plugin *p);

@@ -52,7 +52,16 @@ struct kanmon_plugin {
 	 */
 	int (*reload)(void *state, const struct kanmon_conf *conf);
 	void (*fini)(void *state);	/* reverse dependency order; release everything */
-	void *reserved[8];		/* zero; later minors give them meaning */
+	/*
+	 * check (may be NULL): what the schema cannot say about the plugin's
+	 * group (a proposal that does not parse, settings that contradict each
+	 * other), for `kanmond -t`, start-up and every reload, before init or
+	 * reload see it. Return 0, or -EINVAL with the problem in err, e.g.
+	 * "esp_proposals: unknown algorithm 'aes256foo'" (the core adds file,
+	 * line and group). No side effects: only the host's conf_* accessors.
+	 */
+	int (*check)(const struct kanmon_host *host, const struct kanmon_conf *conf, char *err, size_t len);
+	void *reserved[7];		/* zero; later minors give them meaning */
 };
 
 #define KANMON_PLUGIN(...)                                                        \

@@ -307,6 +307,8 @@ struct ikev2_config {
 
 /* The schema defaults. */
 void ikev2_config_defaults(struct ikev2_config *cfg);
+/* What the schema cannot check (proposal strings, prefixes, lifetimes): 0 or -EINVAL with err. */
+int ikev2_config_check(const struct ikev2_config *cfg, char *err, size_t len);
 /* A context (no sockets): 0, -EINVAL (a setting is wrong: logged), -ENOMEM. */
 int ikev2_ctx_new(const struct kanmon_host *h, const struct ikev2_config *cfg, struct ikev2 **out);
 void ikev2_ctx_free(struct ikev2 *ctx);

@@ -69,9 +69,10 @@ static int parse_list(struct ikev2 *ctx, const char *setting, const char *const 
 	return 0;
 }
 
-/* split_include prefixes into the selectors clients may be given as TSr */
-static int parse_split(struct ikev2 *ctx, const struct ikev2_config *cfg)
+/* split_include prefixes into the selectors clients may be given as TSr; 0 or -EINVAL with err */
+static int parse_split(const struct ikev2_config *cfg, struct ikev2_ts_set *out, char *err, size_t len)
 {
+	out->n = 0;
 	for (size_t i = 0; i < cfg->n_split_include && i < IKEV2_MAX_TS; i++) {
 		char buf[INET6_ADDRSTRLEN + 8];
 		snprintf(buf, sizeof(buf), "%s", cfg->split_include[i]);
@@ -89,22 +90,68 @@ static int parse_split(struct ikev2 *ctx, const struct ikev2_config *cfg)
 			a.ss_family = AF_INET6;
 			plen = plen < 0 ? 128 : plen;
 		} else {
-			ctx->host->log(ctx->host, KANMON_LOG_ERR, "ikev2.split_include: '%s' is not a prefix",
-				       cfg->split_include[i]);
+			snprintf(err, len, "split_include: '%s' is not a prefix", cfg->split_include[i]);
 			return -EINVAL;
 		}
 		if (plen > (a.ss_family == AF_INET ? 32 : 128)) {
-			ctx->host->log(ctx->host, KANMON_LOG_ERR, "ikev2.split_include: '%s' has a bad prefix length",
-				       cfg->split_include[i]);
+			snprintf(err, len, "split_include: '%s' has a bad prefix length", cfg->split_include[i]);
 			return -EINVAL;
 		}
-		ikev2_ts_from_prefix(&ctx->split.ts[ctx->split.n++], &a, (unsigned)plen);
+		ikev2_ts_from_prefix(&out->ts[out->n++], &a, (unsigned)plen);
 	}
-	if (!ctx->split.n) {
-		ctx->host->log(ctx->host, KANMON_LOG_ERR, "ikev2.split_include: empty: clients could reach nothing");
+	if (!out->n) {
+		snprintf(err, len, "split_include: empty: clients could reach nothing");
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int check_list(const char *setting, const char *const *list, size_t n, uint8_t protocol,
+		      struct ikev2_proposal *out, char *err, size_t len)
+{
+	char why[256];
+	for (size_t i = 0; i < n; i++) {
+		if (ikev2_proposal_parse_conf(list[i], protocol, &out[i], why, sizeof(why))) {
+			snprintf(err, len, "%s: %s", setting, why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int ikev2_config_check(const struct ikev2_config *cfg, char *err, size_t len)
+{
+	struct ikev2_proposal *p = calloc(IKEV2_MAX_CONF_PROPOSALS, sizeof(*p));
+	struct ikev2_ts_set *ts = malloc(sizeof(*ts));
+	int r = -ENOMEM;
+	if (!p || !ts)
+		goto out;
+	r = -EINVAL;
+	if (!cfg->n_proposals && !cfg->n_legacy_proposals) {
+		snprintf(err, len, "no IKE proposals configured (proposals and legacy_proposals are empty)");
+		goto out;
+	}
+	if (cfg->port == cfg->natt_port) {
+		snprintf(err, len, "port and natt_port must differ (both %u)", cfg->port);
+		goto out;
+	}
+	if (cfg->child_life && cfg->child_rekey && cfg->child_life <= cfg->child_rekey) {
+		snprintf(err, len, "child_life (%u s) must be longer than child_rekey (%u s)", cfg->child_life,
+			 cfg->child_rekey);
+		goto out;
+	}
+	if ((r = check_list("proposals", cfg->proposals, cfg->n_proposals, IKEV2_PROTO_IKE, p, err, len)) ||
+	    (r = check_list("legacy_proposals", cfg->legacy_proposals, cfg->n_legacy_proposals, IKEV2_PROTO_IKE, p,
+			    err, len)) ||
+	    (r = check_list("esp_proposals", cfg->esp_proposals, cfg->n_esp_proposals, IKEV2_PROTO_ESP, p, err,
+			    len)) ||
+	    (r = parse_split(cfg, ts, err, len)))
+		goto out;
+	r = 0;
+out:
+	free(p);
+	free(ts);
+	return r;
 }
 
 int ikev2_ctx_new(const struct kanmon_host *h, const struct ikev2_config *cfg, struct ikev2 **out)
@@ -163,8 +210,11 @@ int ikev2_ctx_new(const struct kanmon_host *h, const struct ikev2_config *cfg, s
 		err = -ENOENT;
 		goto fail;
 	}
-	if ((err = parse_split(ctx, cfg)))
+	char why[512];
+	if ((err = parse_split(cfg, &ctx->split, why, sizeof(why)))) {
+		h->log(h, KANMON_LOG_ERR, "ikev2.%s", why);
 		goto fail;
+	}
 	if (cfg->n_dns_domains) {
 		if (!(ctx->domains = calloc(cfg->n_dns_domains, sizeof(*ctx->domains))))
 			goto fail;

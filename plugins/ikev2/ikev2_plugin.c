@@ -127,7 +127,8 @@ static int ikev2_reload(void *state, const struct kanmon_conf *conf)
 	return 0;
 }
 
-static int ikev2_init(const struct kanmon_host *h, const struct kanmon_conf *conf, void **state)
+/* the settings as plain data */
+static void read_config(const struct kanmon_host *h, const struct kanmon_conf *conf, struct ikev2_config *cfg_out)
 {
 	struct ikev2_config cfg;
 	ikev2_config_defaults(&cfg);
@@ -156,7 +157,20 @@ static int ikev2_init(const struct kanmon_host *h, const struct kanmon_conf *con
 	cfg.cookie_threshold = (unsigned)h->conf_int(conf, "cookie_threshold");
 	cfg.half_open_timeout = (unsigned)h->conf_int(conf, "half_open_timeout");
 	cfg.log_interval = (unsigned)h->conf_int(conf, "log_interval");
+	*cfg_out = cfg;
+}
 
+static int ikev2_check(const struct kanmon_host *h, const struct kanmon_conf *conf, char *err, size_t len)
+{
+	struct ikev2_config cfg;
+	read_config(h, conf, &cfg);
+	return ikev2_config_check(&cfg, err, len);
+}
+
+static int ikev2_init(const struct kanmon_host *h, const struct kanmon_conf *conf, void **state)
+{
+	struct ikev2_config cfg;
+	read_config(h, conf, &cfg);
 	struct ikev2 *ctx;
 	int err = ikev2_ctx_new(h, &cfg, &ctx);
 	if (err)
@@ -189,4 +203,5 @@ static int ikev2_init(const struct kanmon_host *h, const struct kanmon_conf *con
 static const char *const ikev2_requires[] = { "sa-backend", NULL };
 
 KANMON_PLUGIN(.name = "ikev2", .requires = ikev2_requires, .version = "0.1", .description = "IKEv2 responder for remote-access clients",
-	      .settings = ikev2_settings, .init = ikev2_init, .reload = ikev2_reload, .fini = ikev2_fini);
+	      .settings = ikev2_settings, .init = ikev2_init, .reload = ikev2_reload, .fini = ikev2_fini,
+	      .check = ikev2_check);

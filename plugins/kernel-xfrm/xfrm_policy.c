@@ -38,10 +38,12 @@ static size_t fam_len(int family)
 /* a | (2^h - 1), n bytes big-endian */
 static void set_low(uint8_t *out, const uint8_t *a, size_t n, unsigned h)
 {
+	if (n > 16)	/* never: addresses; says so to GCC's -O2 overflow analysis */
+		return;
 	memcpy(out, a, n);
-	for (size_t i = n; i-- > 0 && h; ) {
+	for (size_t i = n; i > 0 && h; i--) {
 		unsigned k = h >= 8 ? 8 : h;
-		out[i] |= (uint8_t)((1u << k) - 1);
+		out[i - 1] |= (uint8_t)((1u << k) - 1);
 		h -= k;
 	}
 }
@@ -128,7 +130,7 @@ int kx_ts_split(const struct kanmon_ts *src, const struct kanmon_ts *dst, struct
 {
 	struct kx_prefix sp[256], dp[256];
 	struct kx_portmask spm[32], dpm[32];
-	int sf, df;
+	int sf = 0, df = 0;
 	int ns = ts_prefixes(src, &sf, sp, 256), nd = ts_prefixes(dst, &df, dp, 256);
 	if (ns < 0 || nd < 0 || sf != df)
 		return -EINVAL;

@@ -149,6 +149,36 @@ START_TEST(test_configure_error)
 }
 END_TEST
 
+/* what only the plugin can judge (its check hook): file and line of its group, the plugin's words */
+START_TEST(test_configure_plugin_check)
+{
+	file = tu_write_filef(dir, "check.conf",
+			      "plugin_dir = \"%s\";\nplugins = [\"kernel-user\", \"ikev2\"];\n"
+			      "ikev2 = {\n  esp_proposals = [\"aes256-sha256\", \"aes256-shaX\"];\n};\n",
+			      tu_build_plugindir());
+	ck_assert_int_eq(daemon_configure(&dm, file, &d), -EINVAL);
+	char exp[1024];
+	snprintf(exp, sizeof(exp), "%s:3: ikev2: esp_proposals: ", file);
+	ck_assert_msg(tu_diag_find(&d, exp, NULL), "want %s\ngot:%s", exp, tu_diag_dump(&d));
+	ck_assert_msg(tu_diag_find(&d, "shaX", NULL), "the bad word is not named:%s", tu_diag_dump(&d));
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_ptr_null(dm.conf);
+}
+END_TEST
+
+START_TEST(test_configure_plugin_check_lifetimes)
+{
+	file = tu_write_filef(dir, "check.conf",
+			      "plugin_dir = \"%s\";\nplugins = [\"kernel-user\", \"ikev2\"];\n"
+			      "ikev2 = {\n  esp_proposals = [\"aes256-sha256\"];\n  child_rekey = 600;\n"
+			      "  child_life = 500;\n};\n",
+			      tu_build_plugindir());
+	ck_assert_int_eq(daemon_configure(&dm, file, &d), -EINVAL);
+	ck_assert_msg(tu_diag_find(&d, "child_life (500 s) must be longer than child_rekey (600 s)", NULL),
+		      "got:%s", tu_diag_dump(&d));
+}
+END_TEST
+
 START_TEST(test_start_port_in_use)
 {
 	int holder = socket(AF_INET, SOCK_DGRAM, 0);
@@ -331,6 +361,8 @@ static Suite *daemon_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_start_and_answer);
 	tcase_add_test(tc, test_configure_error);
+	tcase_add_test(tc, test_configure_plugin_check);
+	tcase_add_test(tc, test_configure_plugin_check_lifetimes);
 	tcase_add_test(tc, test_start_port_in_use);
 	suite_add_tcase(s, tc);
 
