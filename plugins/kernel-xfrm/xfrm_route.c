@@ -141,21 +141,32 @@ static int rt_talk(struct kx *kx, struct rt_req *q, struct rt_path *path)
 		while (n < 0 && errno == EINTR);
 		if (n < 0)
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		int left = (int)n;
-		for (const struct nlmsghdr *h = &buf.nh; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-			if (h->nlmsg_seq != q->nh.nlmsg_seq)
-				continue;	/* a late answer to an earlier request that timed out */
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
-					return -EBADMSG;
-				return ((const struct nlmsgerr *)NLMSG_DATA(h))->error;
+		/* by hand, not NLMSG_OK/NEXT: their int length trips clang's
+		 * -Wsign-compare and an unsigned one could wrap past the end */
+		size_t left = (size_t)n;
+		for (const uint8_t *p = buf.b; left >= sizeof(struct nlmsghdr);) {
+			const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)p;
+			if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > left)
+				break;
+			if (h->nlmsg_seq == q->nh.nlmsg_seq) {
+				if (h->nlmsg_type == NLMSG_ERROR) {
+					if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+						return -EBADMSG;
+					return ((const struct nlmsgerr *)NLMSG_DATA(h))->error;
+				}
+				if (h->nlmsg_type == RTM_NEWROUTE && path) {
+					if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
+						return -EBADMSG;
+					parse_route(h, path);
+					return 0;
+				}
 			}
-			if (h->nlmsg_type == RTM_NEWROUTE && path) {
-				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
-					return -EBADMSG;
-				parse_route(h, path);
-				return 0;
-			}
+			/* (another seq: a late answer to an earlier request that timed out) */
+			size_t step = NLMSG_ALIGN(h->nlmsg_len);
+			if (step >= left)
+				break;
+			p += step;
+			left -= step;
 		}
 	}
 }
