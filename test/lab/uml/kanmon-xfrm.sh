@@ -11,7 +11,9 @@
 # Inputs: as adapters/kanmon.sh (KANMOND, KANMONCTL, PLUGIN_DIR holding
 # kernel-xfrm.so and ikev2.so, LAB_*). Only prereq and start differ from
 # kanmon.sh: the configuration names kernel-xfrm instead of kernel-user.
-# stop/sessions/leases/log are kanmon.sh's, which is why start keeps its file
+# stop is kanmon.sh's plus a kernel check (no SA, XFRM policy or proto 75
+# route may stay once no session is left, nor after kanmond's exit);
+# sessions/leases/log are kanmon.sh's, which is why start keeps its file
 # layout in LAB_SERVER_DIR (kanmon.conf, kanmond.log, kanmond.pid,
 # kanmond.rc, state/, kanmon.sock). The ikev2 part of the configuration is
 # kept in step with kanmon.sh's write_conf.
@@ -34,10 +36,39 @@ prereq() {
 		{ echo "kernel without ESP (esp4 not loaded): kanmon-xfrm runs in UML (test/lab/uml/run-ikev2.sh)"; return 1; }
 }
 
+# what is in the server namespace's kernel: SAs, policies, our routes (proto 75)
+kernel_left() {
+	_kl_s=$(ip -n "$LAB_SERVER_NS" xfrm state 2>/dev/null | grep -c '^src')
+	_kl_p=$(ip -n "$LAB_SERVER_NS" xfrm policy 2>/dev/null | grep -c '^src')
+	_kl_r=$(ip -n "$LAB_SERVER_NS" route show proto 75 2>/dev/null | grep -c .)
+	_kl_r6=$(ip -n "$LAB_SERVER_NS" -6 route show proto 75 2>/dev/null | grep -c .)
+	[ "$_kl_s$_kl_p$_kl_r$_kl_r6" = 0000 ] ||
+		echo "$_kl_s SA(s), $_kl_p XFRM policies, $((_kl_r + _kl_r6)) proto 75 route(s)"
+}
+kernel_clean() { [ -z "$(kernel_left)" ]; }
+
+# stop: kanmon.sh's, plus what kernel-xfrm must have cleaned up: when no
+# session is left (the test's clients said DELETE) nothing of them may stay
+# in the kernel, and after kanmond's exit nothing at all.
+do_stop() {
+	_ds_leak=
+	if [ -n "${LAB_SERVER_NS:-}" ] && _ds_ses=$(sh "$HERE/kanmon.sh" sessions 2>/dev/null) && [ -z "$_ds_ses" ]; then
+		wait_until 3 kernel_clean || _ds_leak="with no session left, kanmond still had $(kernel_left) in the kernel"
+	fi
+	_ds_rc=0
+	sh "$HERE/kanmon.sh" stop || _ds_rc=$?
+	if [ -n "${LAB_SERVER_NS:-}" ] && ! kernel_clean; then
+		_ds_leak="${_ds_leak:+$_ds_leak; }after kanmond's exit the kernel still had $(kernel_left)"
+	fi
+	[ -z "$_ds_leak" ] || { echo "$_ds_leak"; return 1; }
+	return "$_ds_rc"
+}
+
 case ${1:-} in
 prereq) prereq; exit ;;
 start) ;;
-stop|sessions|leases|log) exec sh "$HERE/kanmon.sh" "$1" ;;
+stop) do_stop; exit ;;
+sessions|leases|log) exec sh "$HERE/kanmon.sh" "$1" ;;
 *) echo "usage: $0 prereq|start|stop|sessions|leases|log" >&2; exit 2 ;;
 esac
 
