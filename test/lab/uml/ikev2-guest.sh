@@ -3,7 +3,8 @@
 # ikev2-guest.sh NAME ADAPTER - inside the UML guest (run-ikev2.sh boots it,
 # cwd /mnt/work = the host's work directory): the netns lab's own runner
 # (lab/run, a copy of test/lab) for one IKEv2 profile or scenario, against
-# ADAPTER (kanmon-xfrm: kanmond + kernel-xfrm; strongswan: the baseline),
+# ADAPTER (kanmon: kanmond + kernel-xfrm, see kanmon-xfrm.sh; strongswan:
+# the baseline),
 # with kernel ESP on both ends. Exit status: lab/run's.
 #
 # What differs from the host lab, and why:
@@ -31,7 +32,7 @@ printf '#!/bin/sh\nexec iptables-legacy "$@"\n' > /run/bin/iptables && chmod +x 
 mkdir -p /tmp/lab-work
 rc=0
 TMPDIR=/tmp/lab-work LAB_KEEP=yes \
-KANMOND=$W/bin/kanmond KANMONCTL=$W/bin/kanmonctl PLUGIN_DIR=$W/plugins \
+KANMOND=$W/bin/kanmond-xfrm KANMOND_REAL=$W/bin/kanmond KANMONCTL=$W/bin/kanmonctl PLUGIN_DIR=$W/plugins \
 	sh "$W/lab/run" "$NAME" --server "$ADAPTER" || rc=$?
 
 if [ -e "$W/.keep" ]; then

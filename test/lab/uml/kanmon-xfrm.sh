@@ -1,39 +1,37 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# IKEv2 server adapter kanmon-xfrm: kanmond with the ikev2 plugin and the
-# kernel-xfrm SA backend (kernel ESP, kernel policies, routes to the clients'
-# virtual IPs by kernel-xfrm itself). Same interface as the netns lab's
-# adapters (test/lab/README.md, "Writing a server adapter"); it needs a kernel
-# with ESP, so it runs inside user-mode Linux: run-ikev2.sh copies it next to
-# the lab's adapters/kanmon.sh in the guest's copy of test/lab.
+# IKEv2 server adapter for the lab inside user-mode Linux: kanmond with the
+# ikev2 plugin and the kernel-xfrm SA backend (kernel ESP, kernel policies,
+# routes to the clients' virtual IPs by kernel-xfrm itself). run-ikev2.sh
+# installs it as adapters/kanmon.sh of the guest's copy of test/lab, and the
+# netns lab's kanmon adapter next to it as adapters/kanmon-user.sh; so tests
+# and scenarios see the adapter "kanmon" (test/lab/README.md, "Writing a
+# server adapter").
 #
-# Usage: kanmon-xfrm.sh prereq|start|stop|sessions|leases|log
-# Inputs: as adapters/kanmon.sh (KANMOND, KANMONCTL, PLUGIN_DIR holding
-# kernel-xfrm.so and ikev2.so, LAB_*). Only prereq and start differ from
-# kanmon.sh: the configuration names kernel-xfrm instead of kernel-user.
-# stop is kanmon.sh's plus a kernel check (no SA, XFRM policy or proto 75
-# route may stay once no session is left, nor after kanmond's exit);
-# sessions/leases/log are kanmon.sh's, which is why start keeps its file
-# layout in LAB_SERVER_DIR (kanmon.conf, kanmond.log, kanmond.pid,
-# kanmond.rc, state/, kanmon.sock). The ikev2 part of the configuration is
-# kept in step with kanmon.sh's write_conf.
+# Everything is kanmon-user.sh's (configuration, start, sessions, leases,
+# log, ctl), run with KANMOND = kanmond-xfrm.sh, which turns its
+# configuration into the kernel-xfrm one. Added here:
+#   prereq  the kernel has ESP (esp4 loaded);
+#   stop    fails when an SA, XFRM policy or proto 75 route is left in the
+#           server namespace once no session is left (within 3 s), or after
+#           kanmond's exit: kernel-xfrm must clean up at each DELETE and at
+#           its fini, not only the latter.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib/common.sh
 . "$HERE/../lib/common.sh"
+BASE=$HERE/kanmon-user.sh
 
 prereq() {
-	[ -n "${KANMOND:-}" ] && [ -x "$KANMOND" ] || { echo "KANMOND does not name the kanmond binary"; return 1; }
-	[ -n "${KANMONCTL:-}" ] && [ -x "$KANMONCTL" ] || { echo "KANMONCTL does not name the kanmonctl binary"; return 1; }
-	for _p in kernel-xfrm ikev2; do
-		[ -n "${PLUGIN_DIR:-}" ] && [ -f "$PLUGIN_DIR/$_p.so" ] ||
-			{ echo "no $_p.so in PLUGIN_DIR='${PLUGIN_DIR:-}'"; return 1; }
-	done
-	[ -f "$HERE/kanmon.sh" ] || { echo "no adapters/kanmon.sh next to $0 (stop, sessions, leases)"; return 1; }
-	command -v jq >/dev/null 2>&1 || { echo "jq not installed (sessions/leases from kanmonctl --json)"; return 1; }
-	# kernel-xfrm's own ESP probe would refuse later with the same words; say it before anything starts
-	[ -d /sys/module/esp4 ] || grep -q '^esp4 ' /proc/modules 2>/dev/null ||
-		{ echo "kernel without ESP (esp4 not loaded): kanmon-xfrm runs in UML (test/lab/uml/run-ikev2.sh)"; return 1; }
+	[ -f "$BASE" ] || { echo "no $BASE (run-ikev2.sh puts the lab's adapters/kanmon.sh there)"; return 1; }
+	[ -n "${KANMOND_REAL:-}" ] && [ -x "$KANMOND_REAL" ] ||
+		{ echo "KANMOND_REAL does not name the kanmond binary (KANMOND is kanmond-xfrm.sh)"; return 1; }
+	[ -n "${PLUGIN_DIR:-}" ] && [ -f "$PLUGIN_DIR/kernel-xfrm.so" ] ||
+		{ echo "no kernel-xfrm.so in PLUGIN_DIR='${PLUGIN_DIR:-}'"; return 1; }
+	# kernel-xfrm's ESP probe would refuse later in the same words; say it before anything starts
+	grep -q '^esp4 ' /proc/modules 2>/dev/null || [ -d /sys/module/esp4 ] ||
+		{ echo "kernel without ESP (esp4 not loaded): this adapter runs in UML (test/lab/uml/run-ikev2.sh)"; return 1; }
+	sh "$BASE" prereq
 }
 
 # what is in the server namespace's kernel: SAs, policies, our routes (proto 75)
@@ -47,16 +45,13 @@ kernel_left() {
 }
 kernel_clean() { [ -z "$(kernel_left)" ]; }
 
-# stop: kanmon.sh's, plus what kernel-xfrm must have cleaned up: when no
-# session is left (the test's clients said DELETE) nothing of them may stay
-# in the kernel, and after kanmond's exit nothing at all.
 do_stop() {
 	_ds_leak=
-	if [ -n "${LAB_SERVER_NS:-}" ] && _ds_ses=$(sh "$HERE/kanmon.sh" sessions 2>/dev/null) && [ -z "$_ds_ses" ]; then
+	if [ -n "${LAB_SERVER_NS:-}" ] && _ds_ses=$(sh "$BASE" sessions 2>/dev/null) && [ -z "$_ds_ses" ]; then
 		wait_until 3 kernel_clean || _ds_leak="with no session left, kanmond still had $(kernel_left) in the kernel"
 	fi
 	_ds_rc=0
-	sh "$HERE/kanmon.sh" stop || _ds_rc=$?
+	sh "$BASE" stop || _ds_rc=$?
 	if [ -n "${LAB_SERVER_NS:-}" ] && ! kernel_clean; then
 		_ds_leak="${_ds_leak:+$_ds_leak; }after kanmond's exit the kernel still had $(kernel_left)"
 	fi
@@ -65,97 +60,8 @@ do_stop() {
 }
 
 case ${1:-} in
-prereq) prereq; exit ;;
-start) ;;
-stop) do_stop; exit ;;
-sessions|leases|log) exec sh "$HERE/kanmon.sh" "$1" ;;
-*) echo "usage: $0 prereq|start|stop|sessions|leases|log" >&2; exit 2 ;;
+prereq) prereq ;;
+start) prereq >&2 && exec sh "$BASE" start ;;
+stop) do_stop ;;
+*) exec sh "$BASE" "$@" ;;
 esac
-
-D=${LAB_SERVER_DIR:?LAB_SERVER_DIR not set}
-CONF=$D/kanmon.conf
-SOCK=$D/kanmon.sock
-KLOG=$D/kanmond.log
-STATE=$D/state
-
-conf_list() {
-	_cl=
-	for _x in "$@"; do
-		[ -n "$_x" ] && _cl="$_cl${_cl:+, }\"$_x\""
-	done
-	printf '%s' "$_cl"
-}
-
-write_conf() {
-	_legacy=aes256-aes128-3des-sha256-sha1-modp1024
-	[ "${LAB_LEGACY:-yes}" != no ] || _legacy=
-	cat > "$CONF" <<EOT
-# generated by test/lab/uml/kanmon-xfrm.sh
-plugins = ["kernel-xfrm", "ikev2"];
-plugin_dir = "$PLUGIN_DIR";
-listen = ["$LAB_SERVER_ADDR"];
-state_dir = "$STATE";
-control_socket = "$SOCK";
-user = "";	# stays root in the lab
-log = { level = "info"; subsystems = { ikev2 = "debug"; kernel-xfrm = "debug"; }; };
-pools = (
-	{
-		name = "clients";
-		range = [$(conf_list "$LAB_POOL4" "${LAB_POOL6:-}")];
-		dns = [$(conf_list "${LAB_DNS4:-}" "${LAB_DNS6:-}")];
-	}
-);
-ca = {
-	trust = ["$LAB_PKI/ca.crt"];
-	certificates = ( { name = "server"; cert = "$LAB_PKI/server.crt"; key = "$LAB_PKI/server.key"; } );
-};
-kernel-xfrm = {
-	natt_port = 4500;	# the ikev2 plugin's NAT-T socket
-	routes = true;		# the VIPs routed towards the NAT router: the LAN's replies reach the policies
-};
-ikev2 = {
-	server_id = "$LAB_SERVER_ID";
-	pool = "clients";
-	certificate = "server";
-	legacy_proposals = [$(conf_list "$_legacy")];	# Windows: modp1024, 3des, sha1
-	esp_proposals = ["aes256gcm16-aes128gcm16-modpnone-ecp256-curve25519-modp2048",
-			 "aes256-aes128-sha256-sha384-sha512-sha1-modpnone-ecp256-curve25519-modp2048",
-			 "3des-sha1-modpnone"];
-	dpd = ${LAB_DPD_DELAY:-30};
-	log_interval = 0;	# every refusal is logged
-};
-EOT
-}
-
-kanmond_ready() {
-	[ -s "$D/kanmond.rc" ] && return 125	# it exited
-	"$KANMONCTL" -s "$SOCK" --dir "$STATE" status >/dev/null 2>&1
-}
-
-: "${LAB_SERVER_NS:?}" "${LAB_PKI:?}" "${LAB_SERVER_ID:?}" "${LAB_SERVER_ADDR:?}" "${LAB_POOL4:?}"
-prereq >&2 || exit 1
-mkdir -p "$D" || exit 1
-rm -f "$D/kanmond.rc" "$D/kanmond.pid"
-write_conf || exit 1
-if ! "$KANMOND" -t -c "$CONF" >"$D/check.log" 2>&1; then
-	echo "kanmond -t refused the generated $CONF:" >&2
-	cat "$D/check.log" >&2
-	exit 1
-fi
-# as kanmon.sh: a small shell in the namespace keeps kanmond's exit status
-ip netns exec "$LAB_SERVER_NS" sh -c '
-	"$1" -f -c "$2" </dev/null >>"$3" 2>&1 &
-	echo $! > "$4.pid"
-	wait $!
-	echo $? > "$4.rc"' kanmond-lab "$KANMOND" "$CONF" "$KLOG" "$D/kanmond" \
-	</dev/null >/dev/null 2>&1 &
-# (10 s, not 5: every process start costs ~0.1 s in UML, the ESP probe forks)
-if ! wait_until 10 kanmond_ready; then
-	if [ -s "$D/kanmond.rc" ]; then
-		echo "kanmond exited with status $(cat "$D/kanmond.rc") at start; its log:" >&2
-	else
-		echo "kanmond did not answer on $SOCK within 10 s; its log:" >&2
-	fi
-	lab_tail "kanmond log" "$KLOG" 60 >&2
-	exit 1
-fi

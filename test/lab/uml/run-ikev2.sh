@@ -8,8 +8,10 @@
 # (test/lab/run, copied) builds the same topology and makes the same
 # checks (IKE up, VIP from the pool, DNS, ping the LAN host, counters,
 # profile checks, disconnect -> lease offline, clean server stop).
-#   --server kanmon      kanmond with plugins kernel-xfrm + ikev2 (adapter
-#                        kanmon-xfrm.sh; default)
+#   --server kanmon      kanmond with plugins kernel-xfrm + ikev2 (default):
+#                        the lab's kanmon adapter, wrapped by kanmon-xfrm.sh,
+#                        with KANMOND = kanmond-xfrm.sh (swaps kernel-user
+#                        for kernel-xfrm in its configuration)
 #   --server strongswan  the lab's strongSwan server, on kernel ESP too
 # The client charon uses kernel-netlink (not kernel-libipsec as on the host).
 # test/lab/run NAME --server ADAPTER --uml gets here through run-l2tp.sh;
@@ -49,8 +51,8 @@ case $NAME in */*|.*) usage ;; esac
 [ -f "$LAB/profiles/$NAME.sh" ] || [ -f "$LAB/scenarios/$NAME.sh" ] ||
 	{ echo "run-ikev2: no profile or scenario '$NAME'" >&2; exit 2; }
 case $ADAPTER in
-kanmon|kanmon-xfrm) GUEST_ADAPTER=kanmon-xfrm; ADAPTER=kanmon ;;
-strongswan) GUEST_ADAPTER=strongswan ;;
+kanmon|kanmon-xfrm) ADAPTER=kanmon ;;
+strongswan) ;;
 *) echo "run-ikev2: adapter '$ADAPTER': kanmon (kernel-xfrm) or strongswan" >&2; exit 2 ;;
 esac
 TEST=uml.$NAME.$ADAPTER
@@ -80,7 +82,9 @@ if [ "$ADAPTER" = kanmon ]; then
 		KANMONCTL=$KANMON_UML_BIN/core/kanmonctl
 		PLUGIN_DIR=$KANMON_UML_BIN/plugins
 	fi
-	for _b in "${KANMOND:-}" "${KANMONCTL:-}" "${PLUGIN_DIR:-}/kernel-xfrm.so" "${PLUGIN_DIR:-}/ikev2.so"; do
+	# (kernel-user.so only for the lab adapter's prereq: kanmond-xfrm.sh swaps it out)
+	for _b in "${KANMOND:-}" "${KANMONCTL:-}" "${PLUGIN_DIR:-}/kernel-xfrm.so" "${PLUGIN_DIR:-}/ikev2.so" \
+		"${PLUGIN_DIR:-}/kernel-user.so"; do
 		case $_b in ''|/plugins/*) skip "no kanmon build: set KANMON_UML_BIN to a build tree without ASan (or KANMOND, KANMONCTL, PLUGIN_DIR)" ;; esac
 		[ -f "$_b" ] || skip "$_b missing (KANMON_UML_BIN=${KANMON_UML_BIN:-unset}: is the build complete? ctest -R xfrm.uml.build makes <build>/uml-ubsan)"
 	done
@@ -101,12 +105,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-echo "== $TEST: IKEv2 in user-mode Linux, kernel ESP on both ends ($GUEST_ADAPTER)"
+echo "== $TEST: IKEv2 in user-mode Linux, kernel ESP on both ends"
 
 # --- files for the guest: it sees the host's / read-only, with its own /tmp --
 mkdir -p "$W/lab" "$W/bin" "$W/plugins" || exit 1
-cp -R "$LAB/run" "$LAB/lib" "$LAB/profiles" "$LAB/scenarios" "$LAB/adapters" "$W/lab/" &&
-cp "$HERE/kanmon-xfrm.sh" "$W/lab/adapters/" || exit 1
+cp -R "$LAB/run" "$LAB/lib" "$LAB/profiles" "$LAB/scenarios" "$LAB/adapters" "$W/lab/" || exit 1
+# the adapter "kanmon" of the guest is kanmon-xfrm.sh around the lab's own
+# kanmon adapter (kanmon-user.sh there): scenarios that want kanmon run too
+mv "$W/lab/adapters/kanmon.sh" "$W/lab/adapters/kanmon-user.sh" &&
+cp "$HERE/kanmon-xfrm.sh" "$W/lab/adapters/kanmon.sh" || exit 1
 # the lab's charons load kernel-libipsec before kernel-netlink (the host has
 # no ESP); here both ends use the kernel's ESP: take kernel-libipsec out of
 # the copy, and make sure it was there to take out
@@ -116,14 +123,15 @@ grep -q '^LAB_CHARON_PLUGINS=".* kernel-libipsec kernel-netlink ' "$_cs" ||
 sed -i '/^LAB_CHARON_PLUGINS=/s/ kernel-libipsec kernel-netlink / kernel-netlink /' "$_cs" || exit 1
 if [ "$ADAPTER" = kanmon ]; then
 	cp "$KANMOND" "$KANMONCTL" "$W/bin/" &&
-	cp "$PLUGIN_DIR/kernel-xfrm.so" "$PLUGIN_DIR/ikev2.so" "$W/plugins/" || exit 1
+	cp "$HERE/kanmond-xfrm.sh" "$W/bin/kanmond-xfrm" && chmod +x "$W/bin/kanmond-xfrm" &&
+	cp "$PLUGIN_DIR/kernel-xfrm.so" "$PLUGIN_DIR/ikev2.so" "$PLUGIN_DIR/kernel-user.so" "$W/plugins/" || exit 1
 fi
 [ -n "$KEEP" ] && : > "$W/.keep"
 
 # --- boot UML and run the lab inside ----------------------------------------
 t=$(now_ms)
 sh "$HERE/uml-run.sh" -m "${LAB_UML_MEM:-512M}" -T "${LAB_UML_TIMEOUT:-300}" "$W" "$HERE/ikev2-guest.sh" \
-	"$NAME" "$GUEST_ADAPTER" &
+	"$NAME" "$ADAPTER" &
 UPID=$!
 RC=0; wait "$UPID" || RC=$?
 UPID=
