@@ -6,7 +6,8 @@
 # tests); a UBSan or plain build tree is its own BIN and only the UML targets
 # are brought up to date. Skipped (77) where UML is missing, so CI without it
 # pays nothing. XFRM_UML_BIN names a ready build to use instead. kanmonctl
-# and the ikev2 plugin are for the lab's uml.PROFILE.kanmon tests (test/lab).
+# and the ikev2 and kernel-user plugins are for the lab's uml.PROFILE.kanmon
+# tests (test/lab; kernel-user only for the lab adapter's prereq).
 set -eu
 SRC=$1 BIN=$2
 [ -x /usr/bin/linux ] && [ -d /usr/lib/uml/modules ] || { echo "SKIP: no user-mode Linux (package user-mode-linux)"; exit 77; }
@@ -18,4 +19,4 @@ elif ! grep -qs '^KANMON_SANITIZE:STRING=\(undefined\)\?$' "$BIN/CMakeCache.txt"
 	cmake -S "$SRC" -B "$BIN" -DKANMON_SANITIZE=undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
 cmake --build "$BIN" -j"$(nproc)" --target xfrm_drive bench_xfrm tp_xfrm_user plugin_kernel-xfrm kanmond \
-	kanmonctl plugin_ikev2
+	kanmonctl plugin_ikev2 plugin_kernel-user
