@@ -8,7 +8,8 @@
 # netns lab's; only the SA backend differs:
 #   plugins = ["kernel-user", "ikev2"]  ->  ["kernel-xfrm", "ikev2"]
 #   kernel-user = { ... };              ->  kernel-xfrm = { natt_port = 4500; routes = true; };
-#   log subsystems: kernel-xfrm at debug (its route lines)
+#   log subsystems: kernel-user's level is kernel-xfrm's, else kernel-xfrm
+#                 at debug (its route lines)
 # A configuration of another shape is refused (exit 1, saying what to adjust)
 # rather than run with the wrong backend.
 set -u
@@ -34,7 +35,12 @@ if [ -n "$conf" ] && ! grep -q '^plugins = \["kernel-xfrm", "ikev2"\];' "$conf";
 		next }
 	skip && /^};/ { skip = 0; next }
 	skip { next }
-	{ sub(/ikev2 = "debug";/, "ikev2 = \"debug\"; kernel-xfrm = \"debug\";"); print }
+	/^log = / {
+		# the level of kernel-user becomes that of kernel-xfrm; else kernel-xfrm at debug
+		if (!gsub(/kernel-user/, "kernel-xfrm"))
+			sub(/ikev2 = "debug";/, "ikev2 = \"debug\"; kernel-xfrm = \"debug\";")
+	}
+	{ print }
 	' "$conf" > "$conf.xfrm" && mv "$conf.xfrm" "$conf" || exit 1
 fi
 exec "$REAL" "$@"
