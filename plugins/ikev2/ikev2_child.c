@@ -203,7 +203,10 @@ static int install(struct ikev2 *ctx, struct ikev2_sa *sa, struct ikev2_child *c
 		return -ENOMEM;
 	for (size_t i = 0; i < c->tsi->n; i++)
 		for (size_t r = 0; r < c->tsr->n; r++)
-			if ((err = add_policy(ctx, sa, c, KANMON_SA_OUT, &c->tsr->ts[r], &c->tsi->ts[i])) ||
+			/* dual stack: an IPv4 VIP goes with IPv4 networks only (XFRM refuses mixed families) */
+			if (c->tsi->ts[i].from.ss_family != c->tsr->ts[r].from.ss_family)
+				continue;
+			else if ((err = add_policy(ctx, sa, c, KANMON_SA_OUT, &c->tsr->ts[r], &c->tsi->ts[i])) ||
 			    (err = add_policy(ctx, sa, c, KANMON_SA_IN, &c->tsi->ts[i], &c->tsr->ts[r])) ||
 			    (err = add_policy(ctx, sa, c, KANMON_SA_FWD, &c->tsi->ts[i], &c->tsr->ts[r])))
 				return err;
