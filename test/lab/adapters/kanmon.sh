@@ -4,7 +4,9 @@
 # over a TUN device in the server namespace: the host kernel needs no ESP).
 # Interface: test/lab/README.md, "Writing a server adapter".
 #
-# Usage: kanmon.sh prereq|start|stop|sessions|leases|log
+# Usage: kanmon.sh prereq|start|stop|sessions|leases|log|ctl ARGS...
+# (ctl: kanmonctl on this server's socket and state directory, e.g. the
+# built-in CA before start, cert revoke while it runs)
 # Inputs (environment):
 #   KANMOND, KANMONCTL   the binaries under test (ctest passes the build's)
 #   PLUGIN_DIR           directory holding kernel-user.so and ikev2.so
@@ -12,6 +14,8 @@
 #   LAB_POOL4 LAB_POOL6 LAB_DNS4 LAB_DNS6 LAB_DPD_DELAY   as set by test/lab/run
 #   LAB_LEGACY           no: ikev2.legacy_proposals = [] (scenario refuse-proposal);
 #                        else Windows' MODP1024 suites are enabled as legacy
+#   LAB_KANMON_IKEV2_EXTRA  optional lines for the ikev2 = { } section, after
+#                        the lab's (scenarios: child_rekey = 4; duplicates...)
 # Files in LAB_SERVER_DIR: kanmon.conf, kanmond.log (stderr of kanmond -f -d
 # for ikev2), kanmond.pid, kanmond.rc (exit status, written when it exits),
 # state/ (state_dir), kanmon.sock.
@@ -70,7 +74,8 @@ listen = ["$LAB_SERVER_ADDR"];
 state_dir = "$STATE";
 control_socket = "$SOCK";
 user = "";	# stays root in the lab
-log = { level = "info"; subsystems = { ikev2 = "debug"; }; };
+# kernel-user at debug: its SA deletions with the SA count (rekey tests)
+log = { level = "info"; subsystems = { ikev2 = "debug"; kernel-user = "debug"; }; };
 pools = (
 	{
 		name = "clients";
@@ -96,7 +101,9 @@ ikev2 = {
 			 "3des-sha1-modpnone"];
 	dpd = ${LAB_DPD_DELAY:-30};
 	log_interval = 0;	# every refusal is logged (the tests count them)
-};
+${LAB_KANMON_IKEV2_EXTRA:+	# from the scenario (LAB_KANMON_IKEV2_EXTRA)
+$LAB_KANMON_IKEV2_EXTRA
+}};
 EOT
 }
 
@@ -195,5 +202,6 @@ stop) do_stop ;;
 sessions) do_sessions ;;
 leases) do_leases ;;
 log) cat "$KLOG" 2>/dev/null ;;
-*) echo "usage: $0 prereq|start|stop|sessions|leases|log" >&2; exit 2 ;;
+ctl) shift; mkdir -p "$STATE" && ctl "$@" ;;
+*) echo "usage: $0 prereq|start|stop|sessions|leases|log|ctl ARGS..." >&2; exit 2 ;;
 esac

@@ -138,3 +138,12 @@ sw() {
 	STRONGSWAN_CONF=$_sw_d/strongswan.conf SWANCTL_DIR=$_sw_d/swanctl \
 		swanctl "$_sw_c" --uri "unix://$_sw_d/run/charon.vici" "$@"
 }
+
+# charon_kill D: SIGKILL, no goodbye (no DELETE sent), bounded wait until gone.
+# Its run/ files stay behind (charon_start removes them).
+charon_kill() {
+	_ck_pid=$(charon_pid "$1")
+	[ -n "$_ck_pid" ] || return 0
+	kill -KILL "$_ck_pid" 2>/dev/null || :
+	wait_until 3 pid_gone "$_ck_pid"
+}

@@ -148,3 +148,39 @@ client_select() {
 	LAB_CLIENT_DIR=$1
 	LAB_NS_CLI=$2
 }
+
+# client_up: initiate $CLIENT_CONN (bounded) and wait (5 s) for an ESTABLISHED
+# IKE_SA with an INSTALLED CHILD_SA; fails the test with the client's reason.
+# (The runner's "IKE up" step, for scenarios that replace steps 2-8.)
+client_up() {
+	if ! client_sw --initiate --child "$CLIENT_CONN" --timeout 12 >"$LAB_CLIENT_DIR/initiate.log" 2>&1; then
+		_cu_r=$(lab_reason "$LAB_CLIENT_DIR/initiate.log")
+		lab_fail "IKE: client could not connect: ${_cu_r:-swanctl --initiate failed or timed out}"
+	fi
+	wait_until 5 client_established ||
+		lab_fail "IKE: no ESTABLISHED IKE_SA with an INSTALLED CHILD_SA on the client: $(lab_reason "$LAB_CLIENT_DIR/charon.log")"
+}
+
+# client_vip4: the client's IPv4 virtual address (empty if none)
+client_vip4() {
+	for _cv in $(client_sa_field local-vips); do
+		case $_cv in *:*) ;; *) echo "$_cv"; return 0 ;; esac
+	done
+	return 1
+}
+
+# client_ike_count: number of IKE_SAs the client lists (any state)
+client_ike_count() {
+	client_sa_raw | tr ' ' '\n' | grep -c '^state=\(CREATED\|CONNECTING\|ESTABLISHED\|PASSIVE\|REKEYING\|REKEYED\|DELETING\|DESTROYING\)$'
+}
+
+# client_child_states: the state of each CHILD_SA the client lists, one a line
+# (INSTALLED, REKEYING, REKEYED, DELETING...)
+client_child_states() {
+	client_sa_raw | tr ' ' '\n' | awk -F= '$1 == "child-sas" { c = 1 } c && $1 == "state" { print $2 }'
+}
+
+# client_kill: the client's charon dies by SIGKILL (a crash, a phone switched
+# off: no DELETE is sent); client_start then starts a new one on the same
+# directory (same identity, certificate and configuration).
+client_kill() { charon_kill "$LAB_CLIENT_DIR"; }
