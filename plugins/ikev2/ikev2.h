@@ -388,6 +388,12 @@ void ikev2_create_child_request(struct ikev2 *ctx, struct ikev2_sa *sa, const st
 /* We rekey the SA's CHILD SA (soft expiry). 0, -EBUSY (a request is out), -EALREADY. */
 int ikev2_rekey_child_start(struct ikev2 *ctx, struct ikev2_sa *sa);
 void ikev2_rekey_answered(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_chain *c);
+/*
+ * The client's DELETE names `spi` (our outbound SPI of one of its CHILD SAs)
+ * while our rekey is out: a CHILD SA that rekey holds goes (*our_spi: what
+ * to answer). false: not one of those.
+ */
+bool ikev2_rekey_client_deleted(struct ikev2 *ctx, struct ikev2_sa *sa, uint32_t spi, uint32_t *our_spi);
 void ikev2_rekey_next(struct ikev2 *ctx, struct ikev2_sa *sa);
 void ikev2_rekey_free(struct ikev2 *ctx, struct ikev2_sa *sa);
 /* SA backend events: soft expiry -> rekey, hard expiry -> the CHILD SA is gone. */

@@ -82,6 +82,7 @@ void ikev2_child_free(struct ikev2 *ctx, struct ikev2_child *c)
 
 void ikev2_child_delete(struct ikev2 *ctx, struct ikev2_sa *sa)
 {
+	ikev2_rekey_free(ctx, sa);	/* first: it may hold a CHILD SA of its own */
 	ikev2_child_free(ctx, sa->child_old);
 	sa->child_old = NULL;
 	ikev2_child_free(ctx, sa->child);

@@ -38,7 +38,11 @@ static void delete_payload(struct ikev2 *ctx, struct ikev2_sa *sa, const struct 
 		memcpy(&spi, b + 4 + 4 * i, 4);
 		if (*n_deleted >= 2)
 			break;
-		if (sa->child_old && spi == sa->child_old->spi_out) {
+		uint32_t ours;
+		if (ikev2_rekey_client_deleted(ctx, sa, spi, &ours)) {
+			/* a CHILD SA our rekey in flight holds (collision, or the old one) */
+			deleted_in[(*n_deleted)++] = ours;
+		} else if (sa->child_old && spi == sa->child_old->spi_out) {
 			/* the rekeyed one: the usual end of a rekey */
 			deleted_in[(*n_deleted)++] = sa->child_old->spi_in;
 			ikev2_child_free(ctx, sa->child_old);

@@ -35,18 +35,24 @@ struct ikev2_rekey {
 	struct dh *dh;				/* our KE (PFS), NULL without */
 	uint8_t ni[IKEV2_NONCE_LEN];		/* our nonce */
 	uint32_t spi_in;			/* reserved for the new CHILD SA */
-	struct ikev2_child *old;		/* the CHILD SA being rekeyed */
-	/* collision: the client's rekey of the same CHILD SA, answered meanwhile */
+	struct ikev2_suite suite;		/* what we offered (the old suite, our PFS group) */
+	struct ikev2_child *old;		/* the CHILD SA being rekeyed; NULL once the client deleted it */
+	/* collision: the client's rekey of the same CHILD SA, answered meanwhile
+	 * (owned here until ours is answered; NULL once the client deleted it) */
 	struct ikev2_child *theirs;
+	bool collided;
 	uint8_t their_min[256];			/* the lower nonce of that exchange */
 	size_t their_min_len;
 };
 
 void ikev2_rekey_free(struct ikev2 *ctx, struct ikev2_sa *sa)
 {
-	(void)ctx;
-	if (!sa->rekey)
+	struct ikev2_rekey *r = sa->rekey;
+	if (!r)
 		return;
+	/* the client's CHILD SA of a collision is ours to free unless it became current */
+	if (r->theirs && r->theirs != sa->child && r->theirs != sa->child_old)
+		ikev2_child_free(ctx, r->theirs);
 	dh_free(sa->rekey->dh);
 	gnutls_memset(sa->rekey, 0, sizeof(*sa->rekey));
 	free(sa->rekey);
@@ -159,7 +165,9 @@ static void rekey_child(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 	if (sa->rekey && sa->rekey->old == sa->child) {
 		/* we are rekeying the same CHILD SA: a collision, settled when ours is answered */
 		struct ikev2_rekey *r = sa->rekey;
+		ikev2_child_free(ctx, r->theirs);	/* a second one: the first was not deleted */
 		r->theirs = c;
+		r->collided = true;
 		const uint8_t *lo = nonce_cmp(ni, ni_len, nr, sizeof(nr)) < 0 ? ni : nr;
 		size_t lo_len = lo == ni ? ni_len : sizeof(nr);
 		memcpy(r->their_min, lo, lo_len);
@@ -304,6 +312,8 @@ int ikev2_rekey_child_start(struct ikev2 *ctx, struct ikev2_sa *sa)
 			goto fail;
 	}
 	r->old = c;
+	r->suite = c->suite;
+	r->suite.dh = group;
 	sa->rekey = r;
 	/* the current suite, our new SPI: N(REKEY_SA), SA, Ni, [KEi], TSi, TSr (RFC 7296 1.3.3) */
 	struct ikev2_gen g;
@@ -350,6 +360,70 @@ static void delete_child(struct ikev2 *ctx, struct ikev2_sa *sa, struct ikev2_ch
 	ikev2_request(ctx, sa, IKEV2_EXCH_INFORMATIONAL, IKEV2_REQ_DELETE_CHILD, &g);
 }
 
+/*
+ * Who keeps what once our rekey is answered (mine: our new CHILD SA, NULL
+ * when refused), given what the client did meanwhile: its own rekey of the
+ * same CHILD SA (still held in r->theirs while the old one lives, or already
+ * current once the client deleted the old one), deleting the old one
+ * (r->old NULL). One DELETE of ours at most: the other side deletes the
+ * rest (RFC 7296 2.8.1).
+ */
+static void settle(struct ikev2 *ctx, struct ikev2_sa *sa, struct ikev2_rekey *r, struct ikev2_child *mine,
+		   bool ours_redundant)
+{
+	struct ikev2_child *theirs = r->theirs ? r->theirs : (r->collided && sa->child != r->old ? sa->child : NULL);
+	struct ikev2_child *keep = sa->child, *client_deletes = NULL, *we_delete = NULL;
+	if (mine && ours_redundant && theirs) {
+		keep = theirs;			/* the client won: it deletes the old one */
+		client_deletes = r->old;
+		we_delete = mine;
+	} else if (mine) {
+		keep = mine;			/* ours stays; the client deletes its redundant one */
+		client_deletes = theirs;
+		we_delete = r->old;
+	} else if (theirs) {
+		keep = theirs;			/* ours refused; the client's rekey stands */
+		client_deletes = r->old;
+	}
+	sa->child = keep;
+	if (client_deletes && client_deletes != sa->child_old) {
+		if (sa->child_old != keep)
+			ikev2_child_free(ctx, sa->child_old);
+		sa->child_old = client_deletes;
+	}
+	r->old = r->theirs = NULL;
+	if (we_delete)
+		delete_child(ctx, sa, we_delete);
+	if (!sa->child && !sa->child_old)
+		ikev2_policies_delete(ctx, sa);
+}
+
+bool ikev2_rekey_client_deleted(struct ikev2 *ctx, struct ikev2_sa *sa, uint32_t spi, uint32_t *our_spi)
+{
+	struct ikev2_rekey *r = sa->rekey;
+	struct ikev2_child **slot = NULL;
+	if (!r)
+		return false;
+	if (r->theirs && spi == r->theirs->spi_out)
+		slot = &r->theirs;	/* the client lost the collision: its redundant one */
+	else if (r->old && spi == r->old->spi_out)
+		slot = &r->old;		/* the client won, or rekeyed on its own: the old one */
+	if (!slot)
+		return false;
+	struct ikev2_child *gone = *slot;
+	*slot = NULL;
+	*our_spi = gone->spi_in;
+	if (sa->child == gone) {
+		/* the old one went: the client's CHILD SA is current now, no longer held here */
+		sa->child = r->theirs;
+		r->theirs = NULL;
+	}
+	if (sa->child_old == gone)
+		sa->child_old = NULL;
+	ikev2_child_free(ctx, gone);
+	return true;
+}
+
 void ikev2_rekey_answered(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_chain *c)
 {
 	struct ikev2_rekey *r = sa->rekey;
@@ -357,76 +431,57 @@ void ikev2_rekey_answered(struct ikev2 *ctx, struct ikev2_sa *sa, const struct i
 	const struct ikev2_payload *np = ikev2_chain_find(c, IKEV2_PL_NONCE, NULL);
 	const struct ikev2_payload *kep = ikev2_chain_find(c, IKEV2_PL_KE, NULL);
 	struct ikev2_suite chosen;
-	const uint8_t *nr;
-	size_t nr_len;
+	const uint8_t *nr = NULL;
+	size_t nr_len = 0;
 	uint8_t gir[IKEV2_MAX_GIR];
 	size_t gir_len = 0;
 	struct ikev2_ke ke;
 	struct ikev2_child *mine = NULL;
+	bool ours_redundant = false;
 	if (!r)
 		return;
 	sa->rekey = NULL;
 	struct ikev2_proposal offered = { 0 };
-	char err[64];
-	/* what we offered, to check the answer against: the old suite */
-	bool ok = sap && np && !ikev2_parse_nonce(np, &nr, &nr_len) &&
-		  !ikev2_offer_parse(sap->body, sap->len, &ctx->offer) && ctx->offer.n == 1;
-	if (ok) {
-		char suite_s[96];
-		struct ikev2_suite was = r->old->suite;
-		was.dh = r->dh ? dh_group(r->dh) : 0;
-		ikev2_suite_name(&was, suite_s, sizeof(suite_s));
-		ok = !ikev2_proposal_parse_conf(suite_s, IKEV2_PROTO_ESP, &offered, err, sizeof(err)) &&
-		     !ikev2_select(&offered, 1, 1, &ctx->offer, IKEV2_PROTO_ESP, &chosen) && chosen.spi_len == 4;
-	}
-	if (ok && r->dh)
+	char err[64], suite_s[96];
+	const struct ikev2_child *like = r->old ? r->old : r->theirs ? r->theirs : sa->child;
+	/* the answer must hold the one proposal we offered */
+	ikev2_suite_name(&r->suite, suite_s, sizeof(suite_s));
+	bool ok = like && sap && np && !ikev2_parse_nonce(np, &nr, &nr_len) &&
+		  !ikev2_offer_parse(sap->body, sap->len, &ctx->offer) && ctx->offer.n == 1 &&
+		  !ikev2_proposal_parse_conf(suite_s, IKEV2_PROTO_ESP, &offered, err, sizeof(err)) &&
+		  !ikev2_select(&offered, 1, 1, &ctx->offer, IKEV2_PROTO_ESP, &chosen) && chosen.spi_len == 4;
+	if (ok && r->dh) {
+		gir_len = dh_shared_len(dh_group(r->dh));
 		ok = kep && !ikev2_parse_ke(kep, &ke) && ke.group == dh_group(r->dh) &&
-		     !dh_shared(r->dh, ke.data, ke.len, gir, (gir_len = dh_shared_len(ke.group)));
-	if (!ok) {
-		/* refused (or garbage): the old CHILD SA lives on until the client's own rekey */
-		ctx->host->log(ctx->host, KANMON_LOG_NOTICE, "client %s (%s): our CHILD SA rekey was not accepted",
-			       sa->peer_str, sa->identity ? sa->identity : "?");
-		gnutls_memset(gir, 0, sizeof(gir));
-		goto out;
+		     !dh_shared(r->dh, ke.data, ke.len, gir, gir_len);
 	}
-	chosen.dh = r->dh ? dh_group(r->dh) : 0;
-	uint32_t spi_out;
-	memcpy(&spi_out, chosen.spi, 4);
-	struct ikev2_child_nonces n = { .ni = r->ni, .ni_len = sizeof(r->ni), .nr = nr, .nr_len = nr_len, .gir = gir,
-					.gir_len = gir_len };
-	int e = ikev2_child_adopt(ctx, sa, r->old, &chosen, r->spi_in, spi_out, &n, &mine);
+	if (ok) {
+		chosen.dh = r->dh ? dh_group(r->dh) : 0;
+		uint32_t spi_out;
+		memcpy(&spi_out, chosen.spi, 4);
+		struct ikev2_child_nonces n = { .ni = r->ni, .ni_len = sizeof(r->ni), .nr = nr, .nr_len = nr_len,
+						.gir = gir, .gir_len = gir_len };
+		ok = !ikev2_child_adopt(ctx, sa, like, &chosen, r->spi_in, spi_out, &n, &mine);
+	}
 	gnutls_memset(gir, 0, sizeof(gir));
-	if (e)
-		goto out;
-	ctx->st.child_rekeys++;
-	if (r->theirs) {
+	if (!ok) {
+		/* refused (the client rekeyed or deleted it meanwhile) or garbage */
+		ctx->host->log(ctx->host, KANMON_LOG_NOTICE, "client %s (%s): our CHILD SA rekey was not accepted%s",
+			       sa->peer_str, sa->identity ? sa->identity : "?",
+			       r->theirs ? ": the client's own rekey stands" : "");
+	} else {
+		ctx->st.child_rekeys++;
+	}
+	if (mine && r->collided) {
 		/* RFC 7296 2.8.1: the exchange with the lowest of the four nonces made the redundant SA */
 		const uint8_t *lo = nonce_cmp(r->ni, sizeof(r->ni), nr, nr_len) < 0 ? r->ni : nr;
 		size_t lo_len = lo == r->ni ? sizeof(r->ni) : nr_len;
-		bool ours_redundant = nonce_cmp(lo, lo_len, r->their_min, r->their_min_len) < 0;
+		ours_redundant = nonce_cmp(lo, lo_len, r->their_min, r->their_min_len) < 0;
 		ctx->st.rekey_collisions++;
 		ctx->host->log(ctx->host, KANMON_LOG_INFO, "client %s (%s): CHILD SA rekey collision: %s CHILD SA stays",
 			       sa->peer_str, sa->identity ? sa->identity : "?", ours_redundant ? "the client's" : "our");
-		if (ours_redundant) {
-			/* we close ours; the client deletes the old one */
-			sa->child = r->theirs;
-			ikev2_child_free(ctx, sa->child_old);
-			sa->child_old = r->old;
-			delete_child(ctx, sa, mine);
-		} else {
-			/* the client closes its (redundant) one; we delete the old one */
-			sa->child = mine;
-			ikev2_child_free(ctx, sa->child_old);
-			sa->child_old = r->theirs;
-			delete_child(ctx, sa, r->old);
-		}
-		goto out;
 	}
-	ikev2_child_free(ctx, sa->child_old);
-	sa->child_old = NULL;
-	sa->child = mine;
-	delete_child(ctx, sa, r->old);
-out:
+	settle(ctx, sa, r, mine, ours_redundant);
 	dh_free(r->dh);
 	free(r);
 }
