@@ -336,6 +336,8 @@ int ikev2_rekey_child_start(struct ikev2 *ctx, struct ikev2_sa *sa)
 		sa->rekey = NULL;
 		goto fail;
 	}
+	ctx->host->log(ctx->host, KANMON_LOG_INFO, "client %s (%s): rekeying its CHILD SA (soft lifetime reached)%s",
+		       sa->peer_str, sa->identity ? sa->identity : "?", r->dh ? " with PFS" : "");
 	return 0;
 fail:
 	dh_free(r->dh);

@@ -83,6 +83,9 @@ static void retransmit(void *arg)
 	}
 	sa->req_tries++;
 	ctx->st.req_retransmits++;
+	if (ctx->host->log_enabled(ctx->host, KANMON_LOG_DEBUG))
+		ctx->host->log(ctx->host, KANMON_LOG_DEBUG, "client %s: our %s (message %u) sent again, try %u",
+			       sa->peer_str, kind_name(sa->req_kind), sa->my_msgid, sa->req_tries + 1);
 	ikev2_send_bufs(ctx, sa, sa->req, sa->n_req);
 	uint64_t next = (uint64_t)IKEV2_REQ_FIRST_RTX_MS << (sa->req_tries < 4 ? sa->req_tries : 4);
 	if (elapsed + next > IKEV2_REQ_GIVE_UP_MS)
@@ -173,6 +176,9 @@ void ikev2_liveness(struct ikev2 *ctx, struct ikev2_sa *sa)
 	uint8_t buf[8];
 	ikev2_gen_init_inner(&g, buf, sizeof(buf));
 	ctx->st.dpd_sent++;
+	if (ctx->host->log_enabled(ctx->host, KANMON_LOG_DEBUG))
+		ctx->host->log(ctx->host, KANMON_LOG_DEBUG, "client %s: silent for %llu s: liveness check", sa->peer_str,
+			       (unsigned long long)(idle / 1000));
 	ikev2_request(ctx, sa, IKEV2_EXCH_INFORMATIONAL, IKEV2_REQ_DPD, &g);
 }
 
