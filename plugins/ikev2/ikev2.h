@@ -340,6 +340,9 @@ int ikev2_seal(struct ikev2 *ctx, struct ikev2_sa *sa, uint8_t exchange, uint8_t
 	       struct ikev2_gen *inner, struct ikev2_buf **bufs, size_t *n);
 /* Sends buffers to the SA's peer, from where its last request arrived. */
 void ikev2_send_bufs(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_buf *bufs, size_t n);
+/* Answers request m of the SA with one (error) notify, protected. */
+void ikev2_send_error(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_msg *m, uint16_t type,
+		      const void *data, size_t len);
 /* Sends the cached response again. */
 void ikev2_resend(struct ikev2 *ctx, struct ikev2_sa *sa);
 /* The largest IKE message that fits one datagram of `ip_size` bytes to the SA's peer. */

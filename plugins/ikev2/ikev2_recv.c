@@ -51,16 +51,6 @@ static bool is_natt(const struct ikev2 *ctx, const struct kanmon_pkt *pkt)
 	return pkt->port == ctx->natt_port && (pkt->flags & KANMON_PKT_NON_ESP_MARKER);
 }
 
-/* answers a protected request of `sa` with one error notify */
-static void protected_error(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_msg *m, uint16_t type,
-			    const void *data, size_t len)
-{
-	struct ikev2_gen g;
-	uint8_t buf[64];
-	ikev2_gen_init_inner(&g, buf, sizeof(buf));
-	ikev2_gen_notify(&g, 0, NULL, 0, type, data, len);
-	ikev2_send_protected(ctx, sa, m->exchange, m->msgid, &g);
-}
 
 static void dispatch(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_msg *m,
 		     const struct ikev2_chain *req)
@@ -100,14 +90,14 @@ static void plaintext(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2
 		ctx->st.unsupported_critical++;
 		ikev2_refuse(ctx, &sa->peer, NULL, 0, "unsupported critical payload type %u in %s", t,
 			     ikev2_exchange_name(m->exchange) ? ikev2_exchange_name(m->exchange) : "request");
-		protected_error(ctx, sa, m, IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD, &t, 1);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD, &t, 1);
 		return;
 	}
 	if (err) {
 		ctx->st.invalid_syntax++;
 		ikev2_refuse(ctx, &sa->peer, NULL, 0, "malformed encrypted payloads: %s",
 			     c->error ? c->error : "?");
-		protected_error(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
 	if (m->exchange == IKEV2_EXCH_IKE_AUTH)

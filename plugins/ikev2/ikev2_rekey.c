@@ -66,16 +66,6 @@ static int nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return c ? c : (al > bl) - (al < bl);
 }
 
-static void error_answer(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_msg *m, uint16_t type,
-			 const void *data, size_t len)
-{
-	struct ikev2_gen g;
-	uint8_t buf[64];
-	ikev2_gen_init_inner(&g, buf, sizeof(buf));
-	ikev2_gen_notify(&g, 0, NULL, 0, type, data, len);
-	ikev2_send_protected(ctx, sa, m->exchange, m->msgid, &g);
-}
-
 /* KE of the request against `group`: g^ir into gir and our public value appended to g */
 static int key_exchange(struct ikev2 *ctx, const struct ikev2_ke *ke, uint16_t group, struct ikev2_gen *g,
 			uint8_t *gir, size_t *gir_len)
@@ -113,13 +103,13 @@ static void rekey_child(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 	struct ikev2_child *c = NULL;
 
 	if (kep && ikev2_parse_ke(kep, &ke)) {
-		error_answer(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
 	/* which group the ESP proposal takes, to check the KE against it */
 	struct ikev2_suite probe;
 	if (!sap || ikev2_offer_parse(sap->body, sap->len, &ctx->offer)) {
-		error_answer(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
 	for (size_t i = 0; i < ctx->offer.n; i++)
@@ -127,24 +117,24 @@ static void rekey_child(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 	if (ikev2_select(ctx->esp_conf, ctx->n_esp, ctx->n_esp, &ctx->offer, IKEV2_PROTO_ESP, &probe)) {
 		ctx->st.child_failed++;
 		ikev2_refuse(ctx, &sa->peer, sa->identity, IKEV2_WIN_NO_POLICY, "CHILD SA rekey: no ESP proposal chosen");
-		error_answer(ctx, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
 	if (kep && probe.dh && probe.dh != ke.group) {
 		uint8_t want[2];
 		ikev2_put16(want, probe.dh);
 		ctx->st.invalid_ke++;
-		error_answer(ctx, sa, m, IKEV2_N_INVALID_KE_PAYLOAD, want, 2);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_INVALID_KE_PAYLOAD, want, 2);
 		return;
 	}
 	if (gnutls_rnd(GNUTLS_RND_NONCE, nr, sizeof(nr))) {
-		error_answer(ctx, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 		return;
 	}
 	ikev2_gen_init_inner(&g, out, sizeof(out));
 	ikev2_gen_bytes(&g, IKEV2_PL_NONCE, nr, sizeof(nr));
 	if (kep && probe.dh && key_exchange(ctx, &ke, probe.dh, &g, gir, &gir_len)) {
-		error_answer(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);	/* a bad public value */
+		ikev2_send_error(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);	/* a bad public value */
 		return;
 	}
 	struct ikev2_child_nonces n = { .ni = ni, .ni_len = ni_len, .nr = nr, .nr_len = sizeof(nr), .gir = gir,
@@ -153,7 +143,7 @@ static void rekey_child(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ike
 	gnutls_memset(gir, 0, sizeof(gir));
 	if (err) {
 		ikev2_refuse(ctx, &sa->peer, sa->identity, 0, "CHILD SA rekey refused: %s", why);
-		error_answer(ctx, sa, m, notify ? notify : IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		ikev2_send_error(ctx, sa, m, notify ? notify : IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
 	ikev2_send_protected(ctx, sa, m->exchange, m->msgid, &g);
@@ -194,25 +184,25 @@ static void rekey_ike(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2
 	const struct ikev2_payload *sap = ikev2_chain_find(req, IKEV2_PL_SA, NULL);
 
 	if (!kep || ikev2_parse_ke(kep, &ke) || ikev2_offer_parse(sap->body, sap->len, &ctx->offer)) {
-		error_answer(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
 	if (ikev2_select(ctx->ike_conf, ctx->n_ike, ctx->ike_legacy_from, &ctx->offer, IKEV2_PROTO_IKE, &suite) ||
 	    suite.spi_len != 8) {
 		ikev2_refuse(ctx, &sa->peer, sa->identity, IKEV2_WIN_NO_POLICY, "IKE SA rekey: no proposal chosen");
-		error_answer(ctx, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
 	if (suite.dh != ke.group) {
 		uint8_t want[2];
 		ikev2_put16(want, suite.dh);
 		ctx->st.invalid_ke++;
-		error_answer(ctx, sa, m, IKEV2_N_INVALID_KE_PAYLOAD, want, 2);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_INVALID_KE_PAYLOAD, want, 2);
 		return;
 	}
 	uint8_t spi_r[8];
 	if (gnutls_rnd(GNUTLS_RND_NONCE, nr, sizeof(nr)) || ikev2_sa_new_spi(ctx, spi_r)) {
-		error_answer(ctx, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 		return;
 	}
 	struct ikev2_suite answer = suite;
@@ -221,7 +211,7 @@ static void rekey_ike(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2
 	ikev2_gen_sa(&g, &answer);
 	ikev2_gen_bytes(&g, IKEV2_PL_NONCE, nr, sizeof(nr));
 	if (key_exchange(ctx, &ke, suite.dh, &g, gir, &gir_len)) {
-		error_answer(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
 	struct ikev2_keys keys;
@@ -229,14 +219,14 @@ static void rekey_ike(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2
 					  spi_r, &keys);
 	gnutls_memset(gir, 0, sizeof(gir));
 	if (err) {
-		error_answer(ctx, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
 	/* the answer goes out (and is cached) under the old SPIs, by the husk */
 	struct ikev2_sa *husk = ikev2_sa_split(ctx, sa, suite.spi, spi_r);
 	if (!husk) {
 		ikev2_keys_wipe(&keys);
-		error_answer(ctx, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 		return;
 	}
 	ikev2_send_protected(ctx, husk, m->exchange, m->msgid, &g);
@@ -259,11 +249,11 @@ void ikev2_create_child_request(struct ikev2 *ctx, struct ikev2_sa *sa, const st
 	size_t ni_len;
 	struct ikev2_notify rk;
 	if (sa->state != IKEV2_ESTABLISHED || !sa->child) {
-		error_answer(ctx, sa, m, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
 		return;
 	}
 	if (!sap || !np || ikev2_parse_nonce(np, &ni, &ni_len) || sap->len < 8) {
-		error_answer(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
 	/* the protocol of the first proposal: IKE (rekey the IKE SA) or ESP */
@@ -272,13 +262,13 @@ void ikev2_create_child_request(struct ikev2 *ctx, struct ikev2_sa *sa, const st
 		return;
 	}
 	if (ikev2_chain_notify(req, IKEV2_N_REKEY_SA, &rk)) {
-		error_answer(ctx, sa, m, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
 		return;
 	}
 	uint32_t spi;
 	if (rk.spi_len != 4 || (memcpy(&spi, rk.spi, 4), !sa->child || spi != sa->child->spi_out)) {
 		/* RFC 7296 2.25: gone meanwhile (or never ours) */
-		error_answer(ctx, sa, m, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0);
+		ikev2_send_error(ctx, sa, m, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0);
 		return;
 	}
 	rekey_child(ctx, sa, m, req, ni, ni_len);

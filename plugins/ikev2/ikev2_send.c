@@ -149,3 +149,13 @@ int ikev2_send_protected(struct ikev2 *ctx, struct ikev2_sa *sa, uint8_t exchang
 	send_cached(ctx, sa);
 	return 0;
 }
+
+void ikev2_send_error(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_msg *m, uint16_t type,
+		      const void *data, size_t len)
+{
+	struct ikev2_gen g;
+	uint8_t buf[64];
+	ikev2_gen_init_inner(&g, buf, sizeof(buf));
+	ikev2_gen_notify(&g, 0, NULL, 0, type, data, len);
+	ikev2_send_protected(ctx, sa, m->exchange, m->msgid, &g);
+}
