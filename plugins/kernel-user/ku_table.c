@@ -236,8 +236,9 @@ static uint32_t pol_key_hash(enum kanmon_sa_dir dir, const struct ku_sel *src, c
 	for (int k = 0; k < 2; k++) {
 		const struct ku_sel *x = sels[k];
 		h = ku_hash32(h ^ ((uint32_t)x->family << 8 | x->proto) ^ ((uint32_t)x->pfrom << 16 | x->pto));
-		h ^= ku_hash_addr(x->family ? x->family : AF_INET, x->from);
-		h = ku_hash32(h ^ ku_hash_addr(x->family ? x->family : AF_INET, x->to));
+		/* mixed one after the other: from == to (a VIP) must not cancel out */
+		h = ku_hash32(h ^ ku_hash_addr(x->family ? x->family : AF_INET, x->from));
+		h = ku_hash32(h + ku_hash_addr(x->family ? x->family : AF_INET, x->to));
 	}
 	return h;
 }
