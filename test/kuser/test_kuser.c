@@ -751,6 +751,15 @@ START_TEST(tables_and_policies)
 		ck_assert_int_eq(ku_sa_ops.add_policy(ku, &v, &pp), 0);
 	}
 	ck_assert_uint_eq(ku->n_pol, 30001);
+	/* the key hash spreads them: no long chains (a hash that ignores the VIP put all in one) */
+	size_t longest = 0;
+	for (size_t b = 0; b <= ku->pol_key.mask; b++) {
+		size_t len = 0;
+		for (struct ku_hnode *n = ku->pol_key.b[b]; n; n = n->next)
+			len++;
+		longest = len > longest ? len : longest;
+	}
+	ck_assert_uint_le(longest, 16);
 	for (uint32_t i = 0; i < 30000; i++) {
 		struct kanmon_policy_id v = pid;
 		char vip[16];
