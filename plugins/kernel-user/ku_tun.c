@@ -278,10 +278,19 @@ int ku_tun_deliver(struct ku_worker *w, struct ku_sa *sa, uint8_t *pkt, size_t l
 	struct inner in;
 	if ((nh != 4 && nh != 41) || parse_inner(pkt, len, &in) || (nh == 4) != (in.family == AF_INET))
 		return KU_DROP_INNER;
-	/* RFC 4301 5.2: what arrives on an SA must lie inside its selectors */
-	if (!ku_sel_match(&sa->rts, in.family, in.src, in.proto, in.sport) ||
-	    !ku_sel_match(&sa->lts, in.family, in.dst, in.proto, in.dport))
+	/* RFC 4301 5.2: what arrives on an SA must lie inside its selectors. An
+	 * SA without them (IKE gave it several selector pairs, e.g. a client's
+	 * IPv4 and IPv6 addresses) is held to the policies: the reply to the
+	 * packet must be sent back through this very SA (same reqid), so a
+	 * client cannot use another source address than its own. */
+	if (!sa->rts.family && !sa->lts.family && ku->n_pol) {
+		const struct ku_pol *p = ku_pol_lookup(ku, in.family, in.dst, in.src, in.proto, in.dport, in.sport);
+		if (!p || p->reqid != sa->reqid)
+			return KU_DROP_POLICY;
+	} else if (!ku_sel_match(&sa->rts, in.family, in.src, in.proto, in.sport) ||
+		   !ku_sel_match(&sa->lts, in.family, in.dst, in.proto, in.dport)) {
 		return KU_DROP_POLICY;
+	}
 	if (ku->mss_clamp && in.proto == IPPROTO_TCP && ku_mss_clamp(pkt, len, mss_for(ku, sa, in.family)))
 		w->st.mss_clamped++;
 	if (ku->offload) {

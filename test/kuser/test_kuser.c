@@ -581,6 +581,56 @@ START_TEST(drops_per_reason)
 }
 END_TEST
 
+/*
+ * An SA without selectors (IKE gave it an IPv4 and an IPv6 pair) is held to
+ * the policies: a packet is accepted only when its reply would go back
+ * through the same SA (reqid); another client's address is refused.
+ */
+START_TEST(selectorless_sa_held_to_policies)
+{
+	fakehost_reset();
+	struct ku *ku = fake_ku_new();
+	int pfd[2];
+	ck_assert_int_eq(pipe2(pfd, O_NONBLOCK), 0);
+	ku->loopw->tun_fd = pfd[1];
+	const struct alg *gcm = &algs[1];
+	struct kanmon_sa_id id;
+	sa_id_v4(&id, "198.51.100.2", "198.51.100.1", 0x2001);
+	struct kanmon_sa_params p = { .size = sizeof(p), .mode = KANMON_SA_TUNNEL, .dir = KANMON_SA_IN,
+				      .enc_alg = gcm->enc, .enc_key = test_key, .enc_key_len = gcm->ekl, .reqid = 21 };
+	ck_assert_int_eq(ku_sa_ops.add_sa(ku, &id, &p), 0);
+	/* this client's VIP 203.0.113.9 (reqid 21), another client's 203.0.113.10 (reqid 22) */
+	struct kanmon_policy_id pid = { .dir = KANMON_SA_OUT };
+	struct kanmon_policy_params pp = { .size = sizeof(pp), .mode = KANMON_SA_TUNNEL, .reqid = 21 };
+	ts_v4(&pid.src_ts, "0.0.0.0", "255.255.255.255");
+	ts_v4(&pid.dst_ts, "203.0.113.9", "203.0.113.9");
+	ck_assert_int_eq(ku_sa_ops.add_policy(ku, &pid, &pp), 0);
+	ts_v4(&pid.dst_ts, "203.0.113.10", "203.0.113.10");
+	pp.reqid = 22;
+	ck_assert_int_eq(ku_sa_ops.add_policy(ku, &pid, &pp), 0);
+
+	struct ku_esp out;
+	ck_assert_int_eq(ku_xform_init(&out.xf, gcm->enc, test_key, gcm->ekl, 0, NULL, 0), 0);
+	ku_esp_init(&out, htonl(0x2001), 0, 0, NULL);
+	uint8_t inner[84], buf[KU_SLOT];
+	ip4_packet(inner, sizeof(inner), "203.0.113.9", "203.0.113.130");
+	size_t n = seal(&out, buf, inner, sizeof(inner), 4);
+	ck_assert_int_eq(feed(ku, buf, n), KU_OK);
+	ip4_packet(inner, sizeof(inner), "203.0.113.10", "203.0.113.130");	/* spoofing the other client */
+	n = seal(&out, buf, inner, sizeof(inner), 4);
+	ck_assert_int_eq(feed(ku, buf, n), KU_DROP_POLICY);
+	ip4_packet(inner, sizeof(inner), "192.0.2.77", "203.0.113.130");	/* an address no policy leads to */
+	n = seal(&out, buf, inner, sizeof(inner), 4);
+	ck_assert_int_eq(feed(ku, buf, n), KU_DROP_POLICY);
+	ck_assert_uint_eq(ku->loopw->st.drops[KU_DROP_POLICY], 2);
+	ku_xform_free(&out.xf);
+	close(pfd[0]);
+	close(pfd[1]);
+	ku->loopw->tun_fd = -1;
+	fake_ku_free(ku);
+}
+END_TEST
+
 START_TEST(lifetime_events)
 {
 	fakehost_reset();
@@ -897,6 +947,7 @@ int main(void)
 	tcase_add_test(tc, lifetime_events);
 	tcase_add_test(tc, transport_delivery);
 	tcase_add_test(tc, tables_and_policies);
+	tcase_add_test(tc, selectorless_sa_held_to_policies);
 	tcase_add_test(tc, mss_clamp);
 	tcase_add_test(tc, mapping_and_acquire);
 	suite_add_tcase(s, tc);
