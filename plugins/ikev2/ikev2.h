@@ -431,6 +431,8 @@ int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev
 int ikev2_child_adopt(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev2_child *like,
 		      const struct ikev2_suite *suite, uint32_t spi_in, uint32_t spi_out,
 		      const struct ikev2_child_nonces *nonces, struct ikev2_child **out);
+/* What names the CHILD SA's inbound (in) or outbound SA in the backend: outer addresses without ports, SPI. */
+void ikev2_child_sa_id(const struct ikev2_child *c, bool in, struct kanmon_sa_id *id);
 /* Removes a CHILD SA's SAs from the backend and frees it (NULL is fine). */
 void ikev2_child_free(struct ikev2 *ctx, struct ikev2_child *c);
 /* Removes the IKE SA's policies. */

@@ -26,7 +26,7 @@
 
 #define CHILD_KEYMAT_MAX (2 * (IKE_MAX_ENCR_KEY + IKE_MAX_INTEG_KEY))
 
-static void sa_id(const struct ikev2_child *c, bool in, struct kanmon_sa_id *id)
+void ikev2_child_sa_id(const struct ikev2_child *c, bool in, struct kanmon_sa_id *id)
 {
 	memset(id, 0, sizeof(*id));
 	id->proto = KANMON_SA_PROTO_ESP;
@@ -44,12 +44,12 @@ static void uninstall(struct ikev2 *ctx, struct ikev2_child *c)
 	if (!ops || !c)
 		return;
 	if (c->out_installed) {
-		sa_id(c, false, &id);
+		ikev2_child_sa_id(c, false, &id);
 		ops->del_sa(ctx->sa_be, &id);
 		c->out_installed = false;
 	}
 	if (c->in_installed) {
-		sa_id(c, true, &id);
+		ikev2_child_sa_id(c, true, &id);
 		ops->del_sa(ctx->sa_be, &id);
 		c->in_installed = false;
 	}
@@ -167,7 +167,7 @@ static int install(struct ikev2 *ctx, struct ikev2_sa *sa, struct ikev2_child *c
 		gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r));
 		p.soft.seconds = ctx->child_soft.seconds - (ctx->child_jitter ? r % (ctx->child_jitter + 1) : 0);
 	}
-	sa_id(c, true, &id);
+	ikev2_child_sa_id(c, true, &id);
 	p.dir = KANMON_SA_IN;
 	p.enc_key = k_in;
 	p.integ_key = a_len ? k_in + e_len : NULL;
@@ -186,7 +186,7 @@ static int install(struct ikev2 *ctx, struct ikev2_sa *sa, struct ikev2_child *c
 	if ((err = ops->add_sa(ctx->sa_be, &id, &p)))
 		return err;
 	c->in_installed = true;
-	sa_id(c, false, &id);
+	ikev2_child_sa_id(c, false, &id);
 	p.dir = KANMON_SA_OUT;
 	p.enc_key = k_out;
 	p.integ_key = a_len ? k_out + e_len : NULL;
@@ -307,7 +307,7 @@ int ikev2_child_create(struct ikev2 *ctx, struct ikev2_sa *sa, const struct ikev
 		sa->reqid = ++ctx->next_reqid ? ctx->next_reqid : ++ctx->next_reqid;
 	c->reqid = sa->reqid;
 	struct kanmon_sa_id id;
-	sa_id(c, true, &id);
+	ikev2_child_sa_id(c, true, &id);
 	if ((err = ctx->sa_ops->alloc_spi(ctx->sa_be, &id, &c->spi_in))) {
 		*why = "the SA backend could not allocate an SPI";
 		*notify = IKEV2_N_TEMPORARY_FAILURE;
@@ -358,13 +358,13 @@ void ikev2_child_update(struct ikev2 *ctx, struct ikev2_sa *sa)
 	/* NAT detection decides (RFC 4555 3.5: MOBIKE updates carry it anew) */
 	uint16_t encap = (sa->nat_peer || sa->nat_local) ? port : 0;
 	struct kanmon_sa_id old_in, old_out, new_in, new_out;
-	sa_id(c, true, &old_in);
-	sa_id(c, false, &old_out);
+	ikev2_child_sa_id(c, true, &old_in);
+	ikev2_child_sa_id(c, false, &old_out);
 	struct ikev2_child moved = *c;
 	moved.local = sa->local;
 	moved.peer = sa->peer;
-	sa_id(&moved, true, &new_in);
-	sa_id(&moved, false, &new_out);
+	ikev2_child_sa_id(&moved, true, &new_in);
+	ikev2_child_sa_id(&moved, false, &new_out);
 	int e1 = ctx->sa_ops->update_sa(ctx->sa_be, &old_in, &new_in, encap, encap ? ctx->natt_port : 0);
 	int e2 = ctx->sa_ops->update_sa(ctx->sa_be, &old_out, &new_out, encap ? ctx->natt_port : 0, encap);
 	if (e1 || e2)

@@ -286,9 +286,8 @@ int ikev2_rekey_child_start(struct ikev2 *ctx, struct ikev2_sa *sa)
 	struct ikev2_rekey *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	struct kanmon_sa_id id = { .proto = KANMON_SA_PROTO_ESP, .src = c->peer, .dst = c->local };
-	((struct sockaddr_in *)&id.src)->sin_port = 0;
-	((struct sockaddr_in *)&id.dst)->sin_port = 0;
+	struct kanmon_sa_id id;
+	ikev2_child_sa_id(c, true, &id);	/* the new inbound SA has the old one's addresses */
 	uint8_t pub[1024];
 	size_t pl = 0;
 	int err = -EIO;

@@ -153,11 +153,9 @@ void ikev2_liveness(struct ikev2 *ctx, struct ikev2_sa *sa)
 		ikev2_sa_cache(sa, NULL, 0);
 	if (sa->child && ctx->sa_ops) {
 		/* ESP from the client counts as a sign of life */
-		struct kanmon_sa_id id = { .proto = KANMON_SA_PROTO_ESP, .src = sa->child->peer, .dst = sa->child->local,
-					   .spi = sa->child->spi_in };
+		struct kanmon_sa_id id;
 		struct kanmon_sa_stats st;
-		((struct sockaddr_in *)&id.src)->sin_port = 0;
-		((struct sockaddr_in *)&id.dst)->sin_port = 0;
+		ikev2_child_sa_id(sa->child, true, &id);
 		time_t wall = time(NULL);
 		if (!ctx->sa_ops->query_sa(ctx->sa_be, &id, &st) && st.last_use && st.last_use <= wall) {
 			uint64_t esp_idle = (uint64_t)(wall - st.last_use) * 1000;

@@ -64,7 +64,7 @@ int ikev2_session_addresses(struct ikev2 *ctx, struct ikev2_sa *sa, const struct
 	if (!ctx->pool[0] || !h->pool_acquire)
 		return -ENOENT;
 	if (cpr->ip4) {
-		if ((err = h->pool_acquire(h, ctx->pool, sa->lease_id ? sa->lease_id : sa->identity, AF_INET, &sa->vip4)))
+		if ((err = h->pool_acquire(h, ctx->pool, sa->lease_id, AF_INET, &sa->vip4)))
 			return err;
 		sa->has_vip4 = true;
 		r->has_ip4 = true;
@@ -76,7 +76,7 @@ int ikev2_session_addresses(struct ikev2 *ctx, struct ikev2_sa *sa, const struct
 		}
 	}
 	if (cpr->ip6) {
-		err = h->pool_acquire(h, ctx->pool, sa->lease_id ? sa->lease_id : sa->identity, AF_INET6, &sa->vip6);
+		err = h->pool_acquire(h, ctx->pool, sa->lease_id, AF_INET6, &sa->vip6);
 		if (!err) {
 			sa->has_vip6 = true;
 			r->has_ip6 = true;
@@ -107,18 +107,13 @@ static int session_counters(void *arg, uint64_t id, struct kanmon_session_counte
 		return -ENOENT;
 	if (!sa->child || !ctx->sa_ops)
 		return 0;
-	struct kanmon_sa_id sid = { .proto = KANMON_SA_PROTO_ESP };
+	struct kanmon_sa_id sid;
 	struct kanmon_sa_stats st;
-	const struct ikev2_child *ch = sa->child;
 	/* inbound: from the client */
-	sid.src = ch->peer, sid.dst = ch->local, sid.spi = ch->spi_in;
-	((struct sockaddr_in *)&sid.src)->sin_port = 0;
-	((struct sockaddr_in *)&sid.dst)->sin_port = 0;
+	ikev2_child_sa_id(sa->child, true, &sid);
 	if (!ctx->sa_ops->query_sa(ctx->sa_be, &sid, &st))
 		c->bytes_in = st.bytes, c->packets_in = st.packets;
-	sid.src = ch->local, sid.dst = ch->peer, sid.spi = ch->spi_out;
-	((struct sockaddr_in *)&sid.src)->sin_port = 0;
-	((struct sockaddr_in *)&sid.dst)->sin_port = 0;
+	ikev2_child_sa_id(sa->child, false, &sid);
 	if (!ctx->sa_ops->query_sa(ctx->sa_be, &sid, &st))
 		c->bytes_out = st.bytes, c->packets_out = st.packets;
 	return 0;
@@ -176,9 +171,9 @@ void ikev2_session_end(struct ikev2 *ctx, struct ikev2_sa *sa, const char *why)
 		sa->session_id = 0;
 	}
 	if (sa->has_vip4)
-		h->pool_release(h, ctx->pool, sa->lease_id ? sa->lease_id : sa->identity, (struct sockaddr *)&sa->vip4);
+		h->pool_release(h, ctx->pool, sa->lease_id, (struct sockaddr *)&sa->vip4);
 	if (sa->has_vip6)
-		h->pool_release(h, ctx->pool, sa->lease_id ? sa->lease_id : sa->identity, (struct sockaddr *)&sa->vip6);
+		h->pool_release(h, ctx->pool, sa->lease_id, (struct sockaddr *)&sa->vip6);
 	sa->has_vip4 = sa->has_vip6 = false;
 	if (was_up && why)
 		h->log(h, KANMON_LOG_INFO, "client %s (%s): session ended after %llu s: %s", sa->peer_str, sa->identity,
