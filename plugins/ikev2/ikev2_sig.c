@@ -132,6 +132,7 @@ static int pss_params(const struct der *params, uint8_t *hash, const char **why)
 	uint8_t tag;
 	unsigned long salt = 20;
 	*hash = KANMON_HASH_SHA1;
+	*why = "malformed RSASSA-PSS parameters";	/* until they parse */
 	while (in.len) {
 		if (der_next(&in, &tag, &v))
 			return -EBADMSG;
@@ -154,6 +155,7 @@ static int pss_params(const struct der *params, uint8_t *hash, const char **why)
 		*why = "RSASSA-PSS salt length other than the hash length";
 		return -EOPNOTSUPP;
 	}
+	*why = NULL;
 	return 0;
 }
 
